@@ -1,0 +1,262 @@
+//! The connection to the host cluster: which kubeconfig and context, one shared
+//! `kube::Client` with timeouts, and who the caller is.
+
+use crate::error::{Endpoint, Error, Result};
+use crate::kubeconfig;
+use base64::Engine;
+use secrecy::ExposeSecret;
+use kube::api::{Api, DynamicObject, PostParams};
+use kube::config::{Cluster, KubeConfigOptions, Kubeconfig};
+use kube::core::{ApiResource, GroupVersionKind};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How to reach the host cluster: kubectl's rules for picking a kubeconfig and context.
+#[derive(Clone, Debug, Default)]
+pub struct HostOptions {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    /// Deadline for a whole command's API work.
+    pub timeout: Option<Duration>,
+}
+
+/// The host cluster as kubenv uses it.
+#[derive(Clone)]
+pub struct Host {
+    pub client: kube::Client,
+    pub endpoint: Endpoint,
+    /// The host context's name in the kubeconfig (pinned in exec-plugin args).
+    pub context: String,
+    /// The host cluster entry, CA inlined, to copy into environment contexts.
+    pub cluster: Cluster,
+    pub cluster_name: String,
+    /// The kubeconfig files in force, in precedence order.
+    pub paths: Vec<PathBuf>,
+    pub explicit_kubeconfig: Option<PathBuf>,
+    pub user_name: String,
+    pub bearer_token: Option<String>,
+    pub timeout: Duration,
+}
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Loads the merged kubeconfig the way kubectl does: files that do not exist in a
+/// KUBECONFIG list are skipped; an explicit --kubeconfig must exist.
+pub fn load_kubeconfig(opts: &HostOptions) -> Result<(Kubeconfig, Vec<PathBuf>)> {
+    let paths = kubeconfig::paths(opts.kubeconfig.as_deref());
+    let mut merged: Option<Kubeconfig> = None;
+    for p in &paths {
+        let text = match std::fs::read_to_string(p) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && opts.kubeconfig.is_none() => continue,
+            Err(e) => {
+                return Err(Error::Kubeconfig {
+                    path: p.clone(),
+                    message: format!("cannot read it ({e}); pass --kubeconfig with a readable file"),
+                });
+            }
+        };
+        let kc = if text.trim().is_empty() {
+            Kubeconfig::default()
+        } else {
+            Kubeconfig::from_yaml(&text).map_err(|e| Error::Kubeconfig {
+                path: p.clone(),
+                message: format!(
+                    "is not a valid kubeconfig ({}); fix the file or point --kubeconfig/KUBECONFIG at a valid one",
+                    crate::error::root_cause(&e)
+                ),
+            })?
+        };
+        let kc = absolutize(kc, p);
+        merged = Some(match merged {
+            None => kc,
+            Some(m) => m.merge(kc).map_err(|e| Error::Kubeconfig { path: p.clone(), message: e.to_string() })?,
+        });
+    }
+    let kc = merged.ok_or_else(|| Error::Kubeconfig {
+        path: paths.first().cloned().unwrap_or_default(),
+        message: "no kubeconfig found; set KUBECONFIG, pass --kubeconfig, or get one from your platform team \
+                  (for a local cluster: scripts/controlplane.sh up)"
+            .into(),
+    })?;
+    Ok((kc, paths))
+}
+
+/// Relative certificate and key paths in a kubeconfig are relative to the file itself.
+fn absolutize(mut kc: Kubeconfig, file: &std::path::Path) -> Kubeconfig {
+    let dir = file.parent().map(|d| d.to_path_buf()).unwrap_or_default();
+    let fix = |p: &mut Option<String>| {
+        if let Some(s) = p.as_mut() {
+            if !s.is_empty() && std::path::Path::new(s).is_relative() {
+                *s = dir.join(&*s).to_string_lossy().into_owned();
+            }
+        }
+    };
+    for c in &mut kc.clusters {
+        if let Some(cl) = c.cluster.as_mut() {
+            fix(&mut cl.certificate_authority);
+        }
+    }
+    for u in &mut kc.auth_infos {
+        if let Some(a) = u.auth_info.as_mut() {
+            fix(&mut a.client_certificate);
+            fix(&mut a.client_key);
+            fix(&mut a.token_file);
+        }
+    }
+    kc
+}
+
+/// Connects to the host cluster. No request is made here: the first API call finds out
+/// whether the server is reachable.
+pub async fn connect(opts: &HostOptions) -> Result<Host> {
+    let (kc, paths) = load_kubeconfig(opts)?;
+    let first = paths.first().cloned().unwrap_or_default();
+    let context = match opts.context.clone().or_else(|| kc.current_context.clone()).filter(|c| !c.is_empty()) {
+        Some(c) => c,
+        None => {
+            return Err(Error::Kubeconfig {
+                path: first,
+                message: "has no current context; pass --context NAME or run `kubectl config use-context NAME`".into(),
+            });
+        }
+    };
+    let ctx = kc
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .and_then(|c| c.context.clone())
+        .ok_or_else(|| Error::Kubeconfig {
+            path: first.clone(),
+            message: format!("has no context {context:?}; see `kubectl config get-contexts`"),
+        })?;
+    if kubeconfig::is_kubenv_context(&kc, &context) {
+        return Err(Error::InvalidInput(format!(
+            "the context {context:?} is an environment context made by kubenv; kubenv needs the host cluster's \
+             context: pass --context HOST, or run `kubenv disconnect` first"
+        )));
+    }
+    let cluster_name = ctx.cluster.clone();
+    let mut cluster = kc
+        .clusters
+        .iter()
+        .find(|c| c.name == cluster_name)
+        .and_then(|c| c.cluster.clone())
+        .ok_or_else(|| Error::Kubeconfig {
+            path: first.clone(),
+            message: format!("context {context:?} names cluster {cluster_name:?}, which is not in the file"),
+        })?;
+    if let Some(path) = cluster.certificate_authority.take() {
+        let pem = std::fs::read(&path).map_err(|e| Error::Kubeconfig {
+            path: first.clone(),
+            message: format!("cluster {cluster_name:?}: cannot read certificate-authority {path}: {e}"),
+        })?;
+        cluster.certificate_authority_data = Some(base64::engine::general_purpose::STANDARD.encode(pem));
+    }
+    let user_name = ctx.user.clone().unwrap_or_default();
+    let options = KubeConfigOptions { context: Some(context.clone()), cluster: None, user: None };
+    let mut config = kube::Config::from_custom_kubeconfig(kc.clone(), &options).await.map_err(|e| {
+        Error::Kubeconfig { path: first.clone(), message: format!("context {context:?}: {}", crate::error::root_cause(&e)) }
+    })?;
+    let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    config.connect_timeout = Some(timeout.min(Duration::from_secs(10)));
+    config.read_timeout = Some(timeout);
+    let bearer_token = config.auth_info.token.as_ref().map(|t| t.expose_secret().to_string());
+    let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+    let client = kube::Client::try_from(config).map_err(|e| Error::Kubeconfig {
+        path: first,
+        message: format!("context {context:?}: {}", crate::error::root_cause(&e)),
+    })?;
+    Ok(Host {
+        client,
+        endpoint: Endpoint { server, context: context.clone() },
+        context,
+        cluster,
+        cluster_name,
+        paths,
+        explicit_kubeconfig: opts.kubeconfig.clone(),
+        user_name,
+        bearer_token,
+        timeout,
+    })
+}
+
+/// Who the caller is, and how sure kubenv is of it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    pub name: String,
+    /// True when the API server (or a service-account token it signed) says so; false when
+    /// only the kubeconfig's user entry name is known.
+    pub verified: bool,
+}
+
+impl Host {
+    /// Runs a future under the command's deadline, turning a lapse into exit 6.
+    pub async fn deadline<T>(&self, what: &str, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Timeout { what: what.to_string(), seconds: self.timeout.as_secs() }),
+        }
+    }
+
+    pub fn map(&self, e: kube::Error) -> Error {
+        self.endpoint.map(e)
+    }
+
+    /// The caller's identity: a service-account token names its account; otherwise the
+    /// server is asked (SelfSubjectReview, Kubernetes 1.27+); otherwise the kubeconfig user.
+    pub async fn identity(&self) -> Result<Identity> {
+        if let Some(name) = self.bearer_token.as_deref().and_then(service_account_of_jwt) {
+            return Ok(Identity { name, verified: true });
+        }
+        let (v1, beta) = futures::join!(self.self_subject_review("v1"), self.self_subject_review("v1beta1"));
+        for r in [v1, beta] {
+            match r {
+                Ok(Some(name)) => return Ok(Identity { name, verified: true }),
+                Ok(None) => {}
+                Err(e) if e.is_transient() => return Err(e),
+                Err(_) => {}
+            }
+        }
+        Ok(Identity { name: self.user_name.clone(), verified: false })
+    }
+
+    async fn self_subject_review(&self, version: &str) -> Result<Option<String>> {
+        let gvk = GroupVersionKind::gvk("authentication.k8s.io", version, "SelfSubjectReview");
+        let ar = ApiResource::from_gvk_with_plural(&gvk, "selfsubjectreviews");
+        let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &ar);
+        let obj = DynamicObject::new("", &ar);
+        match api.create(&PostParams::default(), &obj).await {
+            Ok(o) => Ok(o.data.pointer("/status/userInfo/username").and_then(|v| v.as_str()).map(str::to_string)),
+            Err(e) if matches!(crate::error::api_code(&e), Some(404 | 405 | 403)) => Ok(None),
+            Err(e) => Err(self.map(e)),
+        }
+    }
+}
+
+/// The `system:serviceaccount:NS:NAME` subject of a service-account JWT, read without
+/// verifying it: the server verifies it on every request anyway.
+pub fn service_account_of_jwt(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let sub = v.get("sub")?.as_str()?;
+    sub.starts_with("system:serviceaccount:").then(|| sub.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jwt_subject() {
+        let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let t = format!("{}.{}.sig", b("{}"), b(r#"{"sub":"system:serviceaccount:ci:runner"}"#));
+        assert_eq!(service_account_of_jwt(&t).as_deref(), Some("system:serviceaccount:ci:runner"));
+        let oidc = format!("{}.{}.sig", b("{}"), b(r#"{"sub":"12345"}"#));
+        assert_eq!(service_account_of_jwt(&oidc), None);
+        assert_eq!(service_account_of_jwt("opaque-token"), None);
+    }
+}

@@ -1,0 +1,211 @@
+//! Environments: the model every command shows, and the operations on them. The namespace
+//! backend lives here; a virtual-cluster backend would sit beside it behind the same
+//! `Environment` shape.
+
+pub mod lock;
+pub mod objects;
+pub mod ops;
+pub mod sleep;
+
+use crate::names::label_value;
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::{Namespace, ResourceQuota};
+use serde::Serialize;
+
+pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY: &str = "kubenv";
+pub const LABEL_ENV: &str = "kubenv.dev/environment";
+pub const LABEL_OWNER: &str = "kubenv.dev/owner";
+pub const LABEL_TEAM: &str = "kubenv.dev/team";
+pub const ANN_OWNER: &str = "kubenv.dev/owner";
+pub const ANN_TEAM: &str = "kubenv.dev/team";
+pub const ANN_TEMPLATE: &str = "kubenv.dev/template";
+pub const ANN_EXPIRES: &str = "kubenv.dev/expires-at";
+pub const ANN_SLEEPING: &str = "kubenv.dev/sleeping-since";
+pub const ANN_LAST_ACTIVITY: &str = "kubenv.dev/last-activity";
+pub const ANN_REPLICAS: &str = "kubenv.dev/replicas-before-sleep";
+pub const ANN_SUSPENDED: &str = "kubenv.dev/suspended-by-sleep";
+pub const ANN_EXCLUDE: &str = "kubenv.dev/exclude-from-sleep";
+
+pub const QUOTA_NAME: &str = "kubenv-quota";
+pub const SLEEP_QUOTA_NAME: &str = "kubenv-sleep";
+pub const TENANT_SA: &str = "tenant";
+
+pub fn managed_selector() -> String {
+    format!("{LABEL_MANAGED_BY}={MANAGED_BY}")
+}
+
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Sleeping,
+    Expired,
+    Terminating,
+    /// The namespace exists but its guardrails are not all there (an interrupted create);
+    /// `kubenv create NAME --if-not-exists` completes it.
+    Incomplete,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self {
+            Status::Active => "Active",
+            Status::Sleeping => "Sleeping",
+            Status::Expired => "Expired",
+            Status::Terminating => "Terminating",
+            Status::Incomplete => "Incomplete",
+        };
+        f.write_str(s)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Usage {
+    pub used: String,
+    pub hard: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct QuotaUsage {
+    pub cpu: Usage,
+    pub memory: Usage,
+    pub pods: Usage,
+}
+
+/// One environment as every command shows it. Field names are a stable contract.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Environment {
+    pub name: String,
+    pub namespace: String,
+    pub owner: Option<String>,
+    pub team: Option<String>,
+    pub template: Option<String>,
+    pub status: Status,
+    pub created_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub sleeping_since: Option<String>,
+    pub context: String,
+    pub quota: Option<QuotaUsage>,
+}
+
+impl Environment {
+    /// Derives the environment from its namespace and (if found) its quota.
+    pub fn from_namespace(ns: &Namespace, quota: Option<&ResourceQuota>, now: Timestamp) -> Option<Environment> {
+        let meta = &ns.metadata;
+        let labels = meta.labels.as_ref()?;
+        if labels.get(LABEL_MANAGED_BY).map(String::as_str) != Some(MANAGED_BY) {
+            return None;
+        }
+        let ann = meta.annotations.clone().unwrap_or_default();
+        let name = labels.get(LABEL_ENV).cloned().or_else(|| meta.name.clone())?;
+        let expires_at = ann.get(ANN_EXPIRES).cloned();
+        let sleeping_since = ann.get(ANN_SLEEPING).cloned();
+        let terminating = meta.deletion_timestamp.is_some()
+            || ns.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Terminating");
+        let expired = expires_at.as_deref().and_then(|e| e.parse::<Timestamp>().ok()).is_some_and(|t| t <= now);
+        let status = if terminating {
+            Status::Terminating
+        } else if quota.is_none() {
+            Status::Incomplete
+        } else if expired {
+            Status::Expired
+        } else if sleeping_since.is_some() {
+            Status::Sleeping
+        } else {
+            Status::Active
+        };
+        Some(Environment {
+            context: crate::kubeconfig::context_name(&name),
+            name,
+            namespace: meta.name.clone().unwrap_or_default(),
+            owner: ann.get(ANN_OWNER).cloned(),
+            team: ann.get(ANN_TEAM).cloned().or_else(|| labels.get(LABEL_TEAM).cloned()),
+            template: ann.get(ANN_TEMPLATE).cloned(),
+            status,
+            created_at: meta.creation_timestamp.as_ref().map(|t| t.0.to_string()),
+            expires_at,
+            sleeping_since,
+            quota: quota.map(quota_usage),
+        })
+    }
+
+    pub fn is_owned_by(&self, who: &str) -> bool {
+        self.owner.as_deref() == Some(who)
+    }
+}
+
+fn quota_usage(q: &ResourceQuota) -> QuotaUsage {
+    let status = q.status.as_ref();
+    let spec_hard = q.spec.as_ref().and_then(|s| s.hard.as_ref());
+    let get = |key: &str| -> Usage {
+        let hard = status
+            .and_then(|s| s.hard.as_ref())
+            .and_then(|h| h.get(key))
+            .or_else(|| spec_hard.and_then(|h| h.get(key)))
+            .map(|v| v.0.clone())
+            .unwrap_or_else(|| "-".into());
+        let used = status.and_then(|s| s.used.as_ref()).and_then(|u| u.get(key)).map(|v| v.0.clone()).unwrap_or_else(|| "0".into());
+        Usage { used, hard }
+    };
+    QuotaUsage { cpu: get("requests.cpu"), memory: get("requests.memory"), pods: get("pods") }
+}
+
+/// The owner label value for an identity (selection only; the annotation is exact).
+pub fn owner_label(identity: &str) -> String {
+    label_value(identity)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use std::collections::BTreeMap;
+
+    fn ns(ann: &[(&str, &str)]) -> Namespace {
+        Namespace {
+            metadata: ObjectMeta {
+                name: Some("env-a".into()),
+                labels: Some(BTreeMap::from([
+                    (LABEL_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
+                    (LABEL_ENV.to_string(), "a".to_string()),
+                ])),
+                annotations: Some(ann.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn status_is_derived() {
+        let now: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+        let q = ResourceQuota::default();
+        let e = Environment::from_namespace(&ns(&[]), Some(&q), now).unwrap();
+        assert_eq!((e.status, e.name.as_str(), e.context.as_str()), (Status::Active, "a", "kubenv-a"));
+        let e = Environment::from_namespace(&ns(&[(ANN_EXPIRES, "2029-01-01T00:00:00Z")]), Some(&q), now).unwrap();
+        assert_eq!(e.status, Status::Expired);
+        let e = Environment::from_namespace(&ns(&[(ANN_SLEEPING, "2029-01-01T00:00:00Z")]), Some(&q), now).unwrap();
+        assert_eq!(e.status, Status::Sleeping);
+        let e = Environment::from_namespace(&ns(&[]), None, now).unwrap();
+        assert_eq!(e.status, Status::Incomplete);
+        let mut unmanaged = ns(&[]);
+        unmanaged.metadata.labels = None;
+        assert!(Environment::from_namespace(&unmanaged, Some(&q), now).is_none());
+    }
+
+    #[test]
+    fn json_field_names_are_stable() {
+        let now: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+        let e = Environment::from_namespace(&ns(&[]), Some(&ResourceQuota::default()), now).unwrap();
+        let v = serde_json::to_value(&e).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "name", "namespace", "owner", "team", "template", "status", "createdAt", "expiresAt",
+                "sleepingSince", "context", "quota"
+            ]
+        );
+    }
+}

@@ -1,0 +1,390 @@
+//! Create, list, look up and delete environments on the host cluster. Independent requests
+//! run in parallel on the one shared client; guardrails use server-side apply with the
+//! field manager `kubenv`, so a re-run converges.
+
+use super::objects::{self, Spec};
+use super::*;
+use crate::cluster::{Host, Identity};
+use crate::error::{Error, Result, api_code};
+use crate::names::namespace_for;
+use crate::policy::{POLICY_CONFIGMAP, POLICY_KEY, Policy, PolicySource, SYSTEM_NAMESPACE};
+use futures::future::try_join_all;
+use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
+use k8s_openapi::api::core::v1::{ConfigMap, LimitRange, ServiceAccount};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::rbac::v1::RoleBinding;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, Preconditions};
+use kube::Resource;
+use serde::Serialize;
+use std::time::Duration;
+
+pub const FIELD_MANAGER: &str = "kubenv";
+
+/// A step of a long operation, for progress display. The library reports; the CLI shows.
+pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
+
+pub fn no_progress(_: &str) {}
+
+#[derive(Clone, Debug, Default)]
+pub struct CreateOptions {
+    pub name: String,
+    pub team: Option<String>,
+    pub ttl: Option<Duration>,
+    pub owner: Option<String>,
+    pub template: Option<String>,
+    pub if_not_exists: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Created {
+    #[serde(flatten)]
+    pub environment: Environment,
+    /// False when the environment existed and its guardrails were re-applied.
+    pub created: bool,
+}
+
+/// Loads the policy in force: the cluster's, else the built-in defaults. A policy that is
+/// present but malformed is an error.
+pub async fn load_policy(host: &Host) -> Result<(Policy, PolicySource)> {
+    let api: Api<ConfigMap> = Api::namespaced(host.client.clone(), SYSTEM_NAMESPACE);
+    match api.get_opt(POLICY_CONFIGMAP).await {
+        Ok(Some(cm)) => {
+            let text = cm.data.as_ref().and_then(|d| d.get(POLICY_KEY)).ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "the policy ConfigMap {SYSTEM_NAMESPACE}/{POLICY_CONFIGMAP} has no key {POLICY_KEY}; ask your platform team to fix it (kubenv admin init --policy FILE)"
+                ))
+            })?;
+            let p = Policy::from_yaml(text, &format!("{SYSTEM_NAMESPACE}/{POLICY_CONFIGMAP}"))?;
+            Ok((p, PolicySource::Cluster))
+        }
+        Ok(None) => Ok((Policy::default(), PolicySource::BuiltIn)),
+        // Engineers without read access to kubenv-system still get the defaults.
+        Err(e) if api_code(&e) == Some(403) => Ok((Policy::default(), PolicySource::BuiltIn)),
+        Err(e) => Err(host.map(e)),
+    }
+}
+
+fn apply_params() -> PatchParams {
+    PatchParams::apply(FIELD_MANAGER).force()
+}
+
+async fn apply<K>(host: &Host, api: Api<K>, obj: &K) -> Result<()>
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + Serialize + std::fmt::Debug,
+{
+    let name = obj.meta().name.clone().unwrap_or_default();
+    api.patch(&name, &apply_params(), &Patch::Apply(obj)).await.map_err(|e| host.map(e))?;
+    Ok(())
+}
+
+/// Applies every guardrail of an environment, all at once.
+async fn apply_guardrails(host: &Host, spec: &Spec) -> Result<()> {
+    let c = || host.client.clone();
+    let ns = spec.namespace.as_str();
+    let mut tasks: Vec<futures::future::BoxFuture<'_, Result<()>>> = Vec::new();
+    let quota = objects::resource_quota(spec);
+    let limits = objects::limit_range(spec);
+    let sa = objects::service_account(spec);
+    tasks.push(Box::pin(async move { apply(host, Api::<ResourceQuota>::namespaced(c(), ns), &quota).await }));
+    tasks.push(Box::pin(async move { apply(host, Api::<LimitRange>::namespaced(c(), ns), &limits).await }));
+    tasks.push(Box::pin(async move { apply(host, Api::<ServiceAccount>::namespaced(c(), ns), &sa).await }));
+    for np in objects::network_policies(spec) {
+        tasks.push(Box::pin(async move { apply(host, Api::<NetworkPolicy>::namespaced(c(), ns), &np).await }));
+    }
+    for rb in objects::role_bindings(spec) {
+        tasks.push(Box::pin(async move { apply(host, Api::<RoleBinding>::namespaced(c(), ns), &rb).await }));
+    }
+    try_join_all(tasks).await?;
+    Ok(())
+}
+
+/// Makes (or, with `if_not_exists`, converges) an environment.
+pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -> Result<Created> {
+    // Shape errors first, before any request.
+    namespace_for(&opts.name, "")?;
+    progress("reading policy");
+    let ns_api: Api<Namespace> = Api::all(host.client.clone());
+    let (policy, identity) = futures::try_join!(load_policy(host), async {
+        match &opts.owner {
+            Some(o) => Ok(Identity { name: o.clone(), verified: true }),
+            None => host.identity().await,
+        }
+    })?;
+    let (policy, _) = policy;
+    let namespace = namespace_for(&opts.name, &policy.namespace_prefix)?;
+    let (template_name, template) = policy.template(opts.template.as_deref())?;
+    policy.check_team(opts.team.as_deref())?;
+    let ttl = policy.resolve_ttl(opts.ttl, template)?;
+    let now = jiff::Timestamp::now();
+    let expires_at = (now + jiff::SignedDuration::from_secs(ttl.as_secs() as i64)).round(jiff::Unit::Second).unwrap_or(now);
+    let mut spec = Spec {
+        name: opts.name.clone(),
+        namespace: namespace.clone(),
+        owner: identity.name.clone(),
+        bind_owner: identity.verified,
+        team: opts.team.clone(),
+        template_name: template_name.to_string(),
+        template: template.clone(),
+        expires_at: Some(expires_at.to_string()),
+    };
+
+    progress(&format!("creating namespace {namespace}"));
+    let created = match ns_api.create(&PostParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() }, &objects::namespace(&spec)).await {
+        Ok(_) => true,
+        Err(e) if api_code(&e) == Some(409) => {
+            let existing = ns_api.get(&namespace).await.map_err(|e| host.map(e))?;
+            check_takeover(&existing, &opts.name, &identity)?;
+            if !opts.if_not_exists {
+                return Err(Error::AlreadyYours { name: opts.name.clone() });
+            }
+            // Re-apply keeps the expiry unless a new TTL was asked for.
+            if opts.ttl.is_none() {
+                spec.expires_at = existing.metadata.annotations.as_ref().and_then(|a| a.get(ANN_EXPIRES)).cloned().or(spec.expires_at);
+            }
+            if opts.team.is_none() {
+                spec.team = existing.metadata.annotations.as_ref().and_then(|a| a.get(ANN_TEAM)).cloned();
+            }
+            if opts.template.is_none() {
+                if let Some(t) = existing.metadata.annotations.as_ref().and_then(|a| a.get(ANN_TEMPLATE)) {
+                    if let Ok((n, t)) = policy.template(Some(t)) {
+                        spec.template_name = n.to_string();
+                        spec.template = t.clone();
+                    }
+                }
+            }
+            apply(host, ns_api.clone(), &objects::namespace(&spec)).await?;
+            false
+        }
+        Err(e) => return Err(host.map(e)),
+    };
+    progress("applying guardrails: quota, limits, network policy, service account, RBAC");
+    apply_guardrails(host, &spec).await?;
+    let env = get(host, &opts.name).await?;
+    Ok(Created { environment: env, created })
+}
+
+/// Refuses to take over a namespace kubenv does not manage or that someone else owns.
+fn check_takeover(ns: &Namespace, name: &str, me: &Identity) -> Result<()> {
+    let nsname = ns.metadata.name.clone().unwrap_or_default();
+    if ns.metadata.deletion_timestamp.is_some() {
+        return Err(Error::Terminating { name: name.to_string() });
+    }
+    let managed = ns.metadata.labels.as_ref().and_then(|l| l.get(LABEL_MANAGED_BY)).map(String::as_str) == Some(MANAGED_BY);
+    if !managed {
+        return Err(Error::TakenByUnmanaged { namespace: nsname });
+    }
+    let owner = ns.metadata.annotations.as_ref().and_then(|a| a.get(ANN_OWNER)).cloned().unwrap_or_default();
+    if owner != me.name {
+        return Err(Error::OwnedByOther { name: name.to_string(), owner });
+    }
+    Ok(())
+}
+
+/// Looks up one environment. Unmanaged namespaces are refused (exit 5) whatever their name.
+pub async fn get(host: &Host, name: &str) -> Result<Environment> {
+    namespace_for(name, "")?;
+    let (policy, _) = load_policy(host).await?;
+    get_with_policy(host, name, &policy).await
+}
+
+pub async fn get_with_policy(host: &Host, name: &str, policy: &Policy) -> Result<Environment> {
+    let (env, _) = get_ns(host, name, policy).await?;
+    Ok(env)
+}
+
+/// The environment and its namespace object.
+pub async fn get_ns(host: &Host, name: &str, policy: &Policy) -> Result<(Environment, Namespace)> {
+    let namespace = namespace_for(name, &policy.namespace_prefix)?;
+    let ns_api: Api<Namespace> = Api::all(host.client.clone());
+    let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &namespace);
+    let (ns, quota) = futures::join!(ns_api.get_opt(&namespace), q_api.get_opt(QUOTA_NAME));
+    let ns = ns.map_err(|e| host.map(e))?.ok_or_else(|| Error::NotFound { name: name.to_string(), namespace: namespace.clone() })?;
+    let quota = match quota {
+        Ok(q) => q,
+        Err(e) if api_code(&e) == Some(403) => None,
+        Err(e) => return Err(host.map(e)),
+    };
+    let env = Environment::from_namespace(&ns, quota.as_ref(), jiff::Timestamp::now())
+        .ok_or(Error::NotManaged { namespace: namespace.clone() })?;
+    Ok((env, ns))
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ListOptions {
+    /// Everyone's environments, not only the caller's.
+    pub all: bool,
+    pub owner: Option<String>,
+    pub team: Option<String>,
+    /// An extra label selector, ANDed with kubenv's own.
+    pub selector: Option<String>,
+}
+
+/// Lists environments with two cluster-wide calls (namespaces and quotas), whatever their number.
+pub async fn list(host: &Host, opts: &ListOptions) -> Result<Vec<Environment>> {
+    let mut sel = managed_selector();
+    if let Some(t) = &opts.team {
+        sel.push_str(&format!(",{LABEL_TEAM}={}", label_value(t)));
+    }
+    if let Some(s) = opts.selector.as_deref().filter(|s| !s.trim().is_empty()) {
+        sel.push(',');
+        sel.push_str(s);
+    }
+    let ns_api: Api<Namespace> = Api::all(host.client.clone());
+    let q_api: Api<ResourceQuota> = Api::all(host.client.clone());
+    let lp = ListParams::default().labels(&sel);
+    let qp = ListParams::default().labels(&managed_selector());
+    let need_me = !opts.all && opts.owner.is_none();
+    let (nss, quotas, me) = futures::join!(ns_api.list(&lp), q_api.list(&qp), async {
+        if need_me { host.identity().await.map(Some) } else { Ok(None) }
+    });
+    let nss = nss.map_err(|e| match api_code(&e) {
+        Some(400) => Error::InvalidInput(format!("invalid label selector {sel:?}: {}", crate::error::root_cause(&e))),
+        _ => host.map(e),
+    })?;
+    // Without cluster-wide read on quotas, show environments without usage.
+    let quotas = match quotas {
+        Ok(q) => Some(q),
+        Err(e) if api_code(&e) == Some(403) => None,
+        Err(e) => return Err(host.map(e)),
+    };
+    let me = me?;
+    let mut by_ns = std::collections::HashMap::new();
+    if let Some(qs) = &quotas {
+        for q in &qs.items {
+            if q.metadata.name.as_deref() == Some(QUOTA_NAME) {
+                by_ns.insert(q.metadata.namespace.clone().unwrap_or_default(), q);
+            }
+        }
+    }
+    let now = jiff::Timestamp::now();
+    let owner = opts.owner.clone().or(me.map(|m| m.name));
+    let mut out: Vec<Environment> = nss
+        .items
+        .iter()
+        .filter_map(|ns| {
+            let nsname = ns.metadata.name.clone().unwrap_or_default();
+            let quota = by_ns.get(&nsname).copied();
+            let mut env = Environment::from_namespace(ns, quota, now)?;
+            if quotas.is_none() && env.status == Status::Incomplete {
+                env.status = if env.sleeping_since.is_some() { Status::Sleeping } else { Status::Active };
+            }
+            Some(env)
+        })
+        .filter(|e| match &owner {
+            Some(o) => e.owner.as_deref() == Some(o.as_str()) || e.owner.as_deref().map(owner_label).as_deref() == Some(o.as_str()),
+            None => true,
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DeleteOptions {
+    pub name: String,
+    pub ignore_not_found: bool,
+}
+
+/// Checks that the caller may change someone's environment: the owner may; anyone else must
+/// prove platform-admin rights (may update the environment's ResourceQuota).
+pub async fn authorize_change(host: &Host, env: &Environment, action: &str) -> Result<()> {
+    let Some(owner) = env.owner.as_deref() else { return Ok(()) };
+    let me = host.identity().await?;
+    if me.name == owner {
+        return Ok(());
+    }
+    if can_i(host, "update", "resourcequotas", &env.namespace).await? {
+        return Ok(());
+    }
+    Err(Error::NotOwner { name: env.name.clone(), owner: owner.to_string(), action: action.to_string() })
+}
+
+pub async fn can_i(host: &Host, verb: &str, resource: &str, namespace: &str) -> Result<bool> {
+    let api: Api<SelfSubjectAccessReview> = Api::all(host.client.clone());
+    let review = SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some(verb.into()),
+                resource: Some(resource.into()),
+                namespace: Some(namespace.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let r = api.create(&PostParams::default(), &review).await.map_err(|e| host.map(e))?;
+    Ok(r.status.is_some_and(|s| s.allowed))
+}
+
+/// Deletes an environment's namespace (the namespace controller removes what it holds).
+/// Returns the environment as it was.
+pub async fn delete(host: &Host, opts: &DeleteOptions) -> Result<Option<Environment>> {
+    let env = match get(host, &opts.name).await {
+        Ok(e) => e,
+        Err(Error::NotFound { .. }) if opts.ignore_not_found => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    authorize_change(host, &env, "delete").await?;
+    let ns_api: Api<Namespace> = Api::all(host.client.clone());
+    let dp = DeleteParams {
+        preconditions: Some(Preconditions { uid: None, resource_version: None }),
+        ..DeleteParams::background()
+    };
+    match ns_api.delete(&env.namespace, &dp).await {
+        Ok(_) => {}
+        Err(e) if api_code(&e) == Some(404) => {}
+        Err(e) if api_code(&e) == Some(409) => {}
+        Err(e) => return Err(host.map(e)),
+    }
+    Ok(Some(env))
+}
+
+/// Waits until a namespace is gone, reporting progress.
+pub async fn wait_gone(host: &Host, namespace: &str, progress: Progress<'_>) -> Result<()> {
+    let ns_api: Api<Namespace> = Api::all(host.client.clone());
+    let start = std::time::Instant::now();
+    loop {
+        match ns_api.get_opt(namespace).await.map_err(|e| host.map(e))? {
+            None => return Ok(()),
+            Some(_) => progress(&format!("waiting for namespace {namespace} to be finalized ({}s)", start.elapsed().as_secs())),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Waits until an environment is ready to use: its ServiceAccount exists and its quota has
+/// been computed by the quota controller.
+pub async fn wait_ready(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<Environment> {
+    let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &env.namespace);
+    loop {
+        let q = q_api.get_opt(QUOTA_NAME).await.map_err(|e| host.map(e))?;
+        if q.as_ref().and_then(|q| q.status.as_ref()).and_then(|s| s.used.as_ref()).is_some() {
+            return get(host, &env.name).await;
+        }
+        progress("waiting for the quota controller");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Sets an annotation on the environment's namespace (server-side apply would take over
+/// the whole annotation set; a merge patch touches just this key).
+pub async fn annotate(host: &Host, namespace: &str, key: &str, value: Option<&str>) -> Result<()> {
+    let ns_api: Api<Namespace> = Api::all(host.client.clone());
+    let patch = serde_json::json!({"metadata": {"annotations": {key: value}}});
+    ns_api.patch(namespace, &PatchParams::default(), &Patch::Merge(&patch)).await.map_err(|e| host.map(e))?;
+    Ok(())
+}
+
+/// Current time as kubenv writes it in annotations.
+pub fn now_rfc3339() -> String {
+    let now = jiff::Timestamp::now();
+    now.round(jiff::Unit::Second).unwrap_or(now).to_string()
+}
+
+#[allow(dead_code)]
+fn _assert_send(host: &Host) {
+    fn is_send<T: Send>(_: T) {}
+    is_send(list(host, &ListOptions::default()));
+}

@@ -1,0 +1,154 @@
+//! Typed errors of the provisioning library. Each variant is a failure a user can act on,
+//! carries a message that says what to do next, and maps to one documented exit code.
+
+use std::path::PathBuf;
+
+/// Exit codes, as documented in docs/exit-codes.md.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FAILURE: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const NOT_FOUND: i32 = 3;
+    pub const CONFLICT: i32 = 4;
+    pub const FORBIDDEN: i32 = 5;
+    pub const UNREACHABLE: i32 = 6;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid environment name {name:?}: {reason}")]
+    InvalidName { name: String, reason: String },
+
+    #[error("{0}")]
+    InvalidInput(String),
+
+    #[error("environment {name:?} not found (namespace {namespace}); run `kubenv list -A` to see the environments")]
+    NotFound { name: String, namespace: String },
+
+    #[error("environment {name:?} already exists and belongs to {owner}; pick another name")]
+    OwnedByOther { name: String, owner: String },
+
+    #[error("environment {name:?} already exists (yours); pass --if-not-exists to re-apply its guardrails and exit 0")]
+    AlreadyYours { name: String },
+
+    #[error("namespace {namespace:?} already exists and is not managed by kubenv; pick another name")]
+    TakenByUnmanaged { namespace: String },
+
+    #[error("environment {name:?} is being deleted; wait for it to go away (kubenv delete {name} --wait), then create it again")]
+    Terminating { name: String },
+
+    #[error("namespace {namespace:?} is not managed by kubenv (no app.kubernetes.io/managed-by=kubenv label); kubenv never touches it")]
+    NotManaged { namespace: String },
+
+    #[error("environment {name:?} belongs to {owner}; only its owner or a cluster admin may {action} it")]
+    NotOwner { name: String, owner: String, action: String },
+
+    #[error("forbidden: {message}\nask your platform team for the kubenv engineer role (kubenv admin init installs it)")]
+    Forbidden { message: String },
+
+    #[error("cannot reach the cluster at {server}: {reason}\ncheck the server address, your network/VPN, and `kubectl --context {context} cluster-info`")]
+    Unreachable { server: String, context: String, reason: String },
+
+    #[error("timed out after {seconds}s waiting for {what}; re-run the same command to continue (it converges), or raise --timeout")]
+    Timeout { what: String, seconds: u64 },
+
+    #[error("kubeconfig {path}: {message}")]
+    Kubeconfig { path: PathBuf, message: String },
+
+    #[error("interrupted; nothing is left half-made that a re-run of the same command will not finish")]
+    Interrupted,
+
+    #[error("the Kubernetes API refused the request: {message} ({reason}, HTTP {code})")]
+    Api { code: u16, reason: String, message: String },
+
+    #[error("{context}: {source}")]
+    Io { context: String, #[source] source: std::io::Error },
+
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::InvalidName { .. } | Error::InvalidInput(_) | Error::Kubeconfig { .. } => exit::USAGE,
+            Error::NotFound { .. } => exit::NOT_FOUND,
+            Error::OwnedByOther { .. }
+            | Error::AlreadyYours { .. }
+            | Error::TakenByUnmanaged { .. }
+            | Error::Terminating { .. } => exit::CONFLICT,
+            Error::NotManaged { .. } | Error::NotOwner { .. } | Error::Forbidden { .. } => exit::FORBIDDEN,
+            Error::Unreachable { .. } | Error::Timeout { .. } => exit::UNREACHABLE,
+            Error::Interrupted => exit::INTERRUPTED,
+            Error::Api { code, .. } => match code {
+                403 => exit::FORBIDDEN,
+                404 => exit::NOT_FOUND,
+                409 => exit::CONFLICT,
+                400 | 422 => exit::USAGE,
+                _ => exit::FAILURE,
+            },
+            Error::Io { .. } | Error::Other(_) => exit::FAILURE,
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io { context: context.into(), source }
+    }
+
+    /// True for failures worth retrying: the server was briefly unavailable or throttled.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Unreachable { .. } => true,
+            Error::Api { code, .. } => matches!(code, 429 | 500 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+}
+
+/// The HTTP status code of a kube API error, if it is one.
+pub fn api_code(e: &kube::Error) -> Option<u16> {
+    match e {
+        kube::Error::Api(s) => Some(s.code),
+        _ => None,
+    }
+}
+
+/// Where the server is, for messages about connection failures.
+#[derive(Clone, Debug, Default)]
+pub struct Endpoint {
+    pub server: String,
+    pub context: String,
+}
+
+impl Endpoint {
+    /// Turns a kube error into the typed error a user can act on.
+    pub fn map(&self, e: kube::Error) -> Error {
+        match e {
+            kube::Error::Api(s) if s.code == 403 => Error::Forbidden { message: s.message.clone() },
+            kube::Error::Api(s) => Error::Api { code: s.code, reason: s.reason.clone(), message: s.message.clone() },
+            kube::Error::HyperError(_) | kube::Error::Service(_) => Error::Unreachable {
+                server: self.server.clone(),
+                context: self.context.clone(),
+                reason: root_cause(&e),
+            },
+            kube::Error::Auth(_) => Error::Forbidden { message: format!("authentication failed: {}", root_cause(&e)) },
+            other => Error::Other(format!("{other}")),
+        }
+    }
+}
+
+/// The innermost message of an error chain: "connection refused" rather than a wrapper.
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msgs = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        msgs.push(s.to_string());
+        cur = s.source();
+    }
+    // The last message is usually the most specific ("Connection refused (os error 111)").
+    let last = msgs.pop().unwrap_or_default();
+    if last.is_empty() { msgs.join(": ") } else { last }
+}

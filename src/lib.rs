@@ -1,0 +1,16 @@
+//! kubenv: self-service, governed Kubernetes environments on a shared host cluster.
+//!
+//! The provisioning library. It never prints and never sees command-line types: callers
+//! build an options struct, call an operation with one shared [`cluster::Host`], and get a
+//! typed result or a typed [`error::Error`] that carries its exit code.
+
+pub mod cluster;
+pub mod env;
+pub mod error;
+pub mod kubeconfig;
+pub mod names;
+pub mod policy;
+pub mod quantity;
+pub mod token;
+
+pub use error::{Error, Result};

@@ -1,0 +1,326 @@
+//! Platform policy: the rules a platform team states once, in the cluster (ConfigMap
+//! `kubenv-system/kubenv-policy`, key `policy.yaml`). With none installed, built-in defaults
+//! apply so kubenv works on any cluster at once. A malformed policy is an error, never
+//! silently replaced by defaults.
+
+use crate::error::{Error, Result};
+use crate::names::parse_duration;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub const SYSTEM_NAMESPACE: &str = "kubenv-system";
+pub const POLICY_CONFIGMAP: &str = "kubenv-policy";
+pub const POLICY_KEY: &str = "policy.yaml";
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Policy {
+    /// Prepended to every environment name to form its namespace.
+    #[serde(default = "default_prefix")]
+    pub namespace_prefix: String,
+    /// When non-empty, `--team` must be one of these.
+    #[serde(default)]
+    pub allowed_teams: Vec<String>,
+    #[serde(default = "default_template_name")]
+    pub default_template: String,
+    #[serde(default)]
+    pub ttl: TtlPolicy,
+    #[serde(default = "builtin_templates")]
+    pub templates: BTreeMap<String, Template>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TtlPolicy {
+    /// TTL given to an environment created without `--ttl`.
+    #[serde(default = "default_ttl")]
+    pub default: String,
+    /// Longest TTL anyone may ask for.
+    #[serde(default = "max_ttl")]
+    pub max: String,
+}
+
+impl Default for TtlPolicy {
+    fn default() -> Self {
+        TtlPolicy { default: default_ttl(), max: max_ttl() }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Template {
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub quota: Quota,
+    #[serde(default)]
+    pub limits: Limits,
+    /// Pod Security Admission level enforced: privileged, baseline or restricted.
+    #[serde(default = "default_pod_security")]
+    pub pod_security: String,
+    #[serde(default)]
+    pub network: Network,
+    /// Overrides the policy's default TTL for environments from this template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Quota {
+    pub requests_cpu: String,
+    pub requests_memory: String,
+    pub limits_cpu: String,
+    pub limits_memory: String,
+    pub pods: u32,
+    pub services: u32,
+    pub persistent_volume_claims: u32,
+    pub load_balancers: u32,
+    pub node_ports: u32,
+}
+
+impl Default for Quota {
+    fn default() -> Self {
+        Quota {
+            requests_cpu: "4".into(),
+            requests_memory: "8Gi".into(),
+            limits_cpu: "8".into(),
+            limits_memory: "16Gi".into(),
+            pods: 50,
+            services: 20,
+            persistent_volume_claims: 10,
+            load_balancers: 0,
+            node_ports: 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Limits {
+    pub default_cpu_request: String,
+    pub default_memory_request: String,
+    pub default_cpu_limit: String,
+    pub default_memory_limit: String,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            default_cpu_request: "100m".into(),
+            default_memory_request: "128Mi".into(),
+            default_cpu_limit: "500m".into(),
+            default_memory_limit: "512Mi".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Network {
+    /// `isolated`: ingress only from the same namespace. `strict`: egress too is limited to
+    /// the namespace and DNS.
+    #[serde(default = "default_network_mode")]
+    pub mode: String,
+    /// Namespace of the ingress controller allowed to reach pods, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_from_namespace: Option<String>,
+}
+
+fn default_prefix() -> String {
+    "env-".into()
+}
+fn default_template_name() -> String {
+    "standard".into()
+}
+fn default_ttl() -> String {
+    "7d".into()
+}
+fn max_ttl() -> String {
+    "30d".into()
+}
+fn default_pod_security() -> String {
+    "baseline".into()
+}
+fn default_network_mode() -> String {
+    "isolated".into()
+}
+
+fn builtin_templates() -> BTreeMap<String, Template> {
+    let mut m = BTreeMap::new();
+    m.insert(
+        "standard".to_string(),
+        Template {
+            description: "General-purpose environment: 4 CPU / 8Gi requested, isolated network".into(),
+            quota: Quota::default(),
+            limits: Limits::default(),
+            pod_security: default_pod_security(),
+            network: Network { mode: default_network_mode(), allow_from_namespace: None },
+            ttl: None,
+        },
+    );
+    m
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            namespace_prefix: default_prefix(),
+            allowed_teams: vec![],
+            default_template: default_template_name(),
+            ttl: TtlPolicy::default(),
+            templates: builtin_templates(),
+        }
+    }
+}
+
+/// Where the policy in force came from.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub enum PolicySource {
+    BuiltIn,
+    Cluster,
+}
+
+impl Policy {
+    /// Parses and validates a policy document. Errors name the line when the YAML is malformed.
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Policy> {
+        let p: Policy = serde_saphyr::from_str(text)
+            .map_err(|e| Error::InvalidInput(format!("policy {origin} is malformed: {e}")))?;
+        p.validate().map_err(|m| Error::InvalidInput(format!("policy {origin} is invalid: {m}")))?;
+        Ok(p)
+    }
+
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if !self.namespace_prefix.is_empty() {
+            let p = &self.namespace_prefix;
+            if !p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                || !p.starts_with(|c: char| c.is_ascii_lowercase())
+                || p.len() > 40
+            {
+                return Err(format!(
+                    "namespacePrefix {p:?} must be lowercase letters, digits and '-', start with a letter, at most 40 characters"
+                ));
+            }
+        }
+        let def = parse_duration(&self.ttl.default).map_err(|e| format!("ttl.default: {e}"))?;
+        let max = parse_duration(&self.ttl.max).map_err(|e| format!("ttl.max: {e}"))?;
+        if def > max {
+            return Err(format!("ttl.default ({}) is longer than ttl.max ({})", self.ttl.default, self.ttl.max));
+        }
+        if !self.templates.contains_key(&self.default_template) {
+            return Err(format!("defaultTemplate {:?} is not one of the templates", self.default_template));
+        }
+        for (name, t) in &self.templates {
+            if !matches!(t.pod_security.as_str(), "privileged" | "baseline" | "restricted") {
+                return Err(format!(
+                    "templates.{name}.podSecurity {:?} must be privileged, baseline or restricted",
+                    t.pod_security
+                ));
+            }
+            if !matches!(t.network.mode.as_str(), "isolated" | "strict" | "open") {
+                return Err(format!("templates.{name}.network.mode {:?} must be isolated, strict or open", t.network.mode));
+            }
+            if let Some(ttl) = &t.ttl {
+                let d = parse_duration(ttl).map_err(|e| format!("templates.{name}.ttl: {e}"))?;
+                if d > max {
+                    return Err(format!("templates.{name}.ttl ({ttl}) is longer than ttl.max ({})", self.ttl.max));
+                }
+            }
+            for (field, q) in [
+                ("requestsCpu", &t.quota.requests_cpu),
+                ("requestsMemory", &t.quota.requests_memory),
+                ("limitsCpu", &t.quota.limits_cpu),
+                ("limitsMemory", &t.quota.limits_memory),
+                ("defaultCpuRequest", &t.limits.default_cpu_request),
+                ("defaultMemoryRequest", &t.limits.default_memory_request),
+                ("defaultCpuLimit", &t.limits.default_cpu_limit),
+                ("defaultMemoryLimit", &t.limits.default_memory_limit),
+            ] {
+                crate::quantity::parse(q).ok_or_else(|| {
+                    format!("templates.{name}: {field} {q:?} is not a Kubernetes quantity (e.g. 500m, 2, 4Gi)")
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn template(&self, name: Option<&str>) -> Result<(&str, &Template)> {
+        let name = name.unwrap_or(&self.default_template);
+        self.templates.get_key_value(name).map(|(k, v)| (k.as_str(), v)).ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "unknown template {name:?}; available: {} (see `kubenv templates`)",
+                self.templates.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))
+        })
+    }
+
+    pub fn max_ttl(&self) -> Duration {
+        parse_duration(&self.ttl.max).unwrap_or(Duration::from_secs(30 * 86_400))
+    }
+
+    /// The TTL an environment gets: the requested one, bounded by the maximum.
+    pub fn resolve_ttl(&self, requested: Option<Duration>, template: &Template) -> Result<Duration> {
+        let max = self.max_ttl();
+        match requested {
+            Some(d) if d > max => Err(Error::InvalidInput(format!(
+                "TTL {} is longer than the policy maximum {}; ask for at most --ttl {}",
+                crate::names::human_duration(d.as_secs() as i64),
+                self.ttl.max,
+                self.ttl.max
+            ))),
+            Some(d) => Ok(d),
+            None => {
+                let s = template.ttl.as_deref().unwrap_or(&self.ttl.default);
+                Ok(parse_duration(s).unwrap_or(Duration::from_secs(7 * 86_400)).min(max))
+            }
+        }
+    }
+
+    pub fn check_team(&self, team: Option<&str>) -> Result<()> {
+        match team {
+            Some(t) if !self.allowed_teams.is_empty() && !self.allowed_teams.iter().any(|a| a == t) => {
+                Err(Error::InvalidInput(format!(
+                    "team {t:?} is not allowed by the policy; allowed teams: {}",
+                    self.allowed_teams.join(", ")
+                )))
+            }
+            Some(t) if crate::names::label_value(t) != t => Err(Error::InvalidInput(format!(
+                "team {t:?} must be letters, digits, '-', '_' or '.' (at most 63)"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_is_valid() {
+        Policy::default().validate().unwrap();
+        let p = Policy::from_yaml("{}", "test").unwrap();
+        assert_eq!(p, Policy::default());
+    }
+
+    #[test]
+    fn round_trip_and_errors() {
+        let y = serde_saphyr::to_string(&Policy::default()).unwrap();
+        assert_eq!(Policy::from_yaml(&y, "t").unwrap(), Policy::default());
+        let e = Policy::from_yaml("namespacePrefix: env-\nttl:\n  max: 2x\n", "t").unwrap_err();
+        assert!(e.to_string().contains("ttl.max"), "{e}");
+        let e = Policy::from_yaml("namespacePrefx: env-\n", "t").unwrap_err();
+        assert!(e.to_string().contains("line 1") || e.to_string().contains("1:"), "{e}");
+    }
+
+    #[test]
+    fn ttl_bounds() {
+        let p = Policy::default();
+        let (_, t) = p.template(None).unwrap();
+        assert_eq!(p.resolve_ttl(None, t).unwrap(), Duration::from_secs(7 * 86_400));
+        assert!(p.resolve_ttl(Some(Duration::from_secs(31 * 86_400)), t).is_err());
+        assert!(p.template(Some("nope")).unwrap_err().to_string().contains("standard"));
+    }
+}
