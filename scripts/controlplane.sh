@@ -216,7 +216,7 @@ cmd_up() {
   log "starting kube-controller-manager"
   "$BIN/kube-controller-manager" \
     --kubeconfig "$dir/admin.kubeconfig" \
-    --controllers namespace,deployment,replicaset,statefulset,cronjob,resourcequota,serviceaccount,serviceaccount-token,garbagecollector \
+    --controllers namespace,deployment,replicaset,statefulset,cronjob,resourcequota,serviceaccount,serviceaccount-token,garbagecollector,clusterrole-aggregation \
     --service-account-private-key-file "$dir/sa.key" --root-ca-file "$dir/ca.crt" \
     --leader-elect=false --port 0 --secure-port 0 \
     --concurrent-namespace-syncs 10 --concurrent-deployment-syncs 10 --concurrent-replicaset-syncs 10 \

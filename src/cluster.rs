@@ -4,10 +4,10 @@
 use crate::error::{Endpoint, Error, Result};
 use crate::kubeconfig;
 use base64::Engine;
-use secrecy::ExposeSecret;
 use kube::api::{Api, DynamicObject, PostParams};
 use kube::config::{Cluster, KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, GroupVersionKind};
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -49,11 +49,15 @@ pub fn load_kubeconfig(opts: &HostOptions) -> Result<(Kubeconfig, Vec<PathBuf>)>
     for p in &paths {
         let text = match std::fs::read_to_string(p) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && opts.kubeconfig.is_none() => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && opts.kubeconfig.is_none() => {
+                continue;
+            }
             Err(e) => {
                 return Err(Error::Kubeconfig {
                     path: p.clone(),
-                    message: format!("cannot read it ({e}); pass --kubeconfig with a readable file"),
+                    message: format!(
+                        "cannot read it ({e}); pass --kubeconfig with a readable file"
+                    ),
                 });
             }
         };
@@ -71,7 +75,10 @@ pub fn load_kubeconfig(opts: &HostOptions) -> Result<(Kubeconfig, Vec<PathBuf>)>
         let kc = absolutize(kc, p);
         merged = Some(match merged {
             None => kc,
-            Some(m) => m.merge(kc).map_err(|e| Error::Kubeconfig { path: p.clone(), message: e.to_string() })?,
+            Some(m) => m.merge(kc).map_err(|e| Error::Kubeconfig {
+                path: p.clone(),
+                message: e.to_string(),
+            })?,
         });
     }
     let kc = merged.ok_or_else(|| Error::Kubeconfig {
@@ -87,10 +94,11 @@ pub fn load_kubeconfig(opts: &HostOptions) -> Result<(Kubeconfig, Vec<PathBuf>)>
 fn absolutize(mut kc: Kubeconfig, file: &std::path::Path) -> Kubeconfig {
     let dir = file.parent().map(|d| d.to_path_buf()).unwrap_or_default();
     let fix = |p: &mut Option<String>| {
-        if let Some(s) = p.as_mut() {
-            if !s.is_empty() && std::path::Path::new(s).is_relative() {
-                *s = dir.join(&*s).to_string_lossy().into_owned();
-            }
+        if let Some(s) = p.as_mut()
+            && !s.is_empty()
+            && std::path::Path::new(s).is_relative()
+        {
+            *s = dir.join(&*s).to_string_lossy().into_owned();
         }
     };
     for c in &mut kc.clusters {
@@ -113,7 +121,12 @@ fn absolutize(mut kc: Kubeconfig, file: &std::path::Path) -> Kubeconfig {
 pub async fn connect(opts: &HostOptions) -> Result<Host> {
     let (kc, paths) = load_kubeconfig(opts)?;
     let first = paths.first().cloned().unwrap_or_default();
-    let context = match opts.context.clone().or_else(|| kc.current_context.clone()).filter(|c| !c.is_empty()) {
+    let context = match opts
+        .context
+        .clone()
+        .or_else(|| kc.current_context.clone())
+        .filter(|c| !c.is_empty())
+    {
         Some(c) => c,
         None => {
             return Err(Error::Kubeconfig {
@@ -131,12 +144,24 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
             path: first.clone(),
             message: format!("has no context {context:?}; see `kubectl config get-contexts`"),
         })?;
-    if kubeconfig::is_kubenv_context(&kc, &context) {
-        return Err(Error::InvalidInput(format!(
-            "the context {context:?} is an environment context made by kubenv; kubenv needs the host cluster's \
-             context: pass --context HOST, or run `kubenv disconnect` first"
-        )));
-    }
+    // In an environment's context, act on the host cluster it was made from.
+    let (context, ctx) = match kubeconfig::host_context_of(&kc, &context) {
+        None => (context, ctx),
+        Some(host) => {
+            let host_ctx = host
+                .as_ref()
+                .and_then(|h| kc.contexts.iter().find(|c| &c.name == h))
+                .and_then(|c| c.context.clone());
+            match (host, host_ctx) {
+                (Some(h), Some(c)) => (h, c),
+                _ => {
+                    return Err(Error::InvalidInput(format!(
+                        "the context {context:?} was made by kubenv and its host context is gone; pass --context HOST"
+                    )));
+                }
+            }
+        }
+    };
     let cluster_name = ctx.cluster.clone();
     let mut cluster = kc
         .clusters
@@ -145,32 +170,55 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         .and_then(|c| c.cluster.clone())
         .ok_or_else(|| Error::Kubeconfig {
             path: first.clone(),
-            message: format!("context {context:?} names cluster {cluster_name:?}, which is not in the file"),
+            message: format!(
+                "context {context:?} names cluster {cluster_name:?}, which is not in the file"
+            ),
         })?;
     if let Some(path) = cluster.certificate_authority.take() {
         let pem = std::fs::read(&path).map_err(|e| Error::Kubeconfig {
             path: first.clone(),
-            message: format!("cluster {cluster_name:?}: cannot read certificate-authority {path}: {e}"),
+            message: format!(
+                "cluster {cluster_name:?}: cannot read certificate-authority {path}: {e}"
+            ),
         })?;
-        cluster.certificate_authority_data = Some(base64::engine::general_purpose::STANDARD.encode(pem));
+        cluster.certificate_authority_data =
+            Some(base64::engine::general_purpose::STANDARD.encode(pem));
     }
     let user_name = ctx.user.clone().unwrap_or_default();
-    let options = KubeConfigOptions { context: Some(context.clone()), cluster: None, user: None };
-    let mut config = kube::Config::from_custom_kubeconfig(kc.clone(), &options).await.map_err(|e| {
-        Error::Kubeconfig { path: first.clone(), message: format!("context {context:?}: {}", crate::error::root_cause(&e)) }
-    })?;
+    let options = KubeConfigOptions {
+        context: Some(context.clone()),
+        cluster: None,
+        user: None,
+    };
+    let mut config = kube::Config::from_custom_kubeconfig(kc.clone(), &options)
+        .await
+        .map_err(|e| Error::Kubeconfig {
+            path: first.clone(),
+            message: format!("context {context:?}: {}", crate::error::root_cause(&e)),
+        })?;
     let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
     config.connect_timeout = Some(timeout.min(Duration::from_secs(10)));
     config.read_timeout = Some(timeout);
-    let bearer_token = config.auth_info.token.as_ref().map(|t| t.expose_secret().to_string());
-    let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+    let bearer_token = config
+        .auth_info
+        .token
+        .as_ref()
+        .map(|t| t.expose_secret().to_string());
+    let server = config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_string();
     let client = kube::Client::try_from(config).map_err(|e| Error::Kubeconfig {
         path: first,
         message: format!("context {context:?}: {}", crate::error::root_cause(&e)),
     })?;
     Ok(Host {
         client,
-        endpoint: Endpoint { server, context: context.clone() },
+        endpoint: Endpoint {
+            server,
+            context: context.clone(),
+        },
         context,
         cluster,
         cluster_name,
@@ -194,10 +242,17 @@ pub struct Identity {
 
 impl Host {
     /// Runs a future under the command's deadline, turning a lapse into exit 6.
-    pub async fn deadline<T>(&self, what: &str, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    pub async fn deadline<T>(
+        &self,
+        what: &str,
+        fut: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(r) => r,
-            Err(_) => Err(Error::Timeout { what: what.to_string(), seconds: self.timeout.as_secs() }),
+            Err(_) => Err(Error::Timeout {
+                what: what.to_string(),
+                seconds: self.timeout.as_secs(),
+            }),
         }
     }
 
@@ -208,19 +263,37 @@ impl Host {
     /// The caller's identity: a service-account token names its account; otherwise the
     /// server is asked (SelfSubjectReview, Kubernetes 1.27+); otherwise the kubeconfig user.
     pub async fn identity(&self) -> Result<Identity> {
-        if let Some(name) = self.bearer_token.as_deref().and_then(service_account_of_jwt) {
-            return Ok(Identity { name, verified: true });
+        if let Some(name) = self
+            .bearer_token
+            .as_deref()
+            .and_then(service_account_of_jwt)
+        {
+            return Ok(Identity {
+                name,
+                verified: true,
+            });
         }
-        let (v1, beta) = futures::join!(self.self_subject_review("v1"), self.self_subject_review("v1beta1"));
+        let (v1, beta) = futures::join!(
+            self.self_subject_review("v1"),
+            self.self_subject_review("v1beta1")
+        );
         for r in [v1, beta] {
             match r {
-                Ok(Some(name)) => return Ok(Identity { name, verified: true }),
+                Ok(Some(name)) => {
+                    return Ok(Identity {
+                        name,
+                        verified: true,
+                    });
+                }
                 Ok(None) => {}
                 Err(e) if e.is_transient() => return Err(e),
                 Err(_) => {}
             }
         }
-        Ok(Identity { name: self.user_name.clone(), verified: false })
+        Ok(Identity {
+            name: self.user_name.clone(),
+            verified: false,
+        })
     }
 
     async fn self_subject_review(&self, version: &str) -> Result<Option<String>> {
@@ -229,8 +302,12 @@ impl Host {
         let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &ar);
         let obj = DynamicObject::new("", &ar);
         match api.create(&PostParams::default(), &obj).await {
-            Ok(o) => Ok(o.data.pointer("/status/userInfo/username").and_then(|v| v.as_str()).map(str::to_string)),
-            Err(e) if matches!(crate::error::api_code(&e), Some(404 | 405 | 403)) => Ok(None),
+            Ok(o) => Ok(o
+                .data
+                .pointer("/status/userInfo/username")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)),
+            Err(e) if matches!(crate::error::api_code(&e), Some(403..=405)) => Ok(None),
             Err(e) => Err(self.map(e)),
         }
     }
@@ -240,10 +317,13 @@ impl Host {
 /// verifying it: the server verifies it on every request anyway.
 pub fn service_account_of_jwt(token: &str) -> Option<String> {
     let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
     let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let sub = v.get("sub")?.as_str()?;
-    sub.starts_with("system:serviceaccount:").then(|| sub.to_string())
+    sub.starts_with("system:serviceaccount:")
+        .then(|| sub.to_string())
 }
 
 #[cfg(test)]
@@ -253,8 +333,15 @@ mod tests {
     #[test]
     fn jwt_subject() {
         let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-        let t = format!("{}.{}.sig", b("{}"), b(r#"{"sub":"system:serviceaccount:ci:runner"}"#));
-        assert_eq!(service_account_of_jwt(&t).as_deref(), Some("system:serviceaccount:ci:runner"));
+        let t = format!(
+            "{}.{}.sig",
+            b("{}"),
+            b(r#"{"sub":"system:serviceaccount:ci:runner"}"#)
+        );
+        assert_eq!(
+            service_account_of_jwt(&t).as_deref(),
+            Some("system:serviceaccount:ci:runner")
+        );
         let oidc = format!("{}.{}.sig", b("{}"), b(r#"{"sub":"12345"}"#));
         assert_eq!(service_account_of_jwt(&oidc), None);
         assert_eq!(service_account_of_jwt("opaque-token"), None);

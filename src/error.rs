@@ -23,47 +23,83 @@ pub enum Error {
     #[error("{0}")]
     InvalidInput(String),
 
-    #[error("environment {name:?} not found (namespace {namespace}); run `kubenv list -A` to see the environments")]
+    #[error(
+        "environment {name:?} not found (namespace {namespace}); run `kubenv list -A` to see the environments"
+    )]
     NotFound { name: String, namespace: String },
 
     #[error("environment {name:?} already exists and belongs to {owner}; pick another name")]
     OwnedByOther { name: String, owner: String },
 
-    #[error("environment {name:?} already exists (yours); pass --if-not-exists to re-apply its guardrails and exit 0")]
+    #[error(
+        "environment {name:?} already exists (yours); pass --if-not-exists to re-apply its guardrails and exit 0"
+    )]
     AlreadyYours { name: String },
 
-    #[error("namespace {namespace:?} already exists and is not managed by kubenv; pick another name")]
+    #[error(
+        "namespace {namespace:?} already exists and is not managed by kubenv; pick another name"
+    )]
     TakenByUnmanaged { namespace: String },
 
-    #[error("environment {name:?} is being deleted; wait for it to go away (kubenv delete {name} --wait), then create it again")]
+    #[error(
+        "environment {name:?} is being deleted; wait for it to go away (kubenv delete {name} --wait), then create it again"
+    )]
     Terminating { name: String },
 
-    #[error("namespace {namespace:?} is not managed by kubenv (no app.kubernetes.io/managed-by=kubenv label); kubenv never touches it")]
+    #[error(
+        "namespace {namespace:?} is not managed by kubenv (no app.kubernetes.io/managed-by=kubenv label); kubenv never touches it"
+    )]
     NotManaged { namespace: String },
 
-    #[error("environment {name:?} belongs to {owner}; only its owner or a cluster admin may {action} it")]
-    NotOwner { name: String, owner: String, action: String },
+    #[error(
+        "environment {name:?} belongs to {owner}; only its owner or a cluster admin may {action} it"
+    )]
+    NotOwner {
+        name: String,
+        owner: String,
+        action: String,
+    },
 
-    #[error("forbidden: {message}\nask your platform team for the kubenv engineer role (kubenv admin init installs it)")]
+    #[error(
+        "forbidden: {message}\nask your platform team for the kubenv engineer role (kubenv admin init installs it)"
+    )]
     Forbidden { message: String },
 
-    #[error("cannot reach the cluster at {server}: {reason}\ncheck the server address, your network/VPN, and `kubectl --context {context} cluster-info`")]
-    Unreachable { server: String, context: String, reason: String },
+    #[error(
+        "cannot reach the cluster at {server}: {reason}\ncheck the server address, your network/VPN, and `kubectl --context {context} cluster-info`"
+    )]
+    Unreachable {
+        server: String,
+        context: String,
+        reason: String,
+    },
 
-    #[error("timed out after {seconds}s waiting for {what}; re-run the same command to continue (it converges), or raise --timeout")]
+    #[error(
+        "timed out after {seconds}s waiting for {what}; re-run the same command to continue (it converges), or raise --timeout"
+    )]
     Timeout { what: String, seconds: u64 },
 
     #[error("kubeconfig {path}: {message}")]
     Kubeconfig { path: PathBuf, message: String },
 
-    #[error("interrupted; nothing is left half-made that a re-run of the same command will not finish")]
+    #[error(
+        "interrupted; nothing is left half-made that a re-run of the same command will not finish"
+    )]
     Interrupted,
 
     #[error("the Kubernetes API refused the request: {message} ({reason}, HTTP {code})")]
-    Api { code: u16, reason: String, message: String },
+    Api {
+        code: u16,
+        reason: String,
+        message: String,
+    },
 
     #[error("{context}: {source}")]
-    Io { context: String, #[source] source: std::io::Error },
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
 
     #[error("{0}")]
     Other(String),
@@ -74,13 +110,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::InvalidName { .. } | Error::InvalidInput(_) | Error::Kubeconfig { .. } => exit::USAGE,
+            Error::InvalidName { .. } | Error::InvalidInput(_) | Error::Kubeconfig { .. } => {
+                exit::USAGE
+            }
             Error::NotFound { .. } => exit::NOT_FOUND,
             Error::OwnedByOther { .. }
             | Error::AlreadyYours { .. }
             | Error::TakenByUnmanaged { .. }
             | Error::Terminating { .. } => exit::CONFLICT,
-            Error::NotManaged { .. } | Error::NotOwner { .. } | Error::Forbidden { .. } => exit::FORBIDDEN,
+            Error::NotManaged { .. } | Error::NotOwner { .. } | Error::Forbidden { .. } => {
+                exit::FORBIDDEN
+            }
             Error::Unreachable { .. } | Error::Timeout { .. } => exit::UNREACHABLE,
             Error::Interrupted => exit::INTERRUPTED,
             Error::Api { code, .. } => match code {
@@ -95,7 +135,10 @@ impl Error {
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     /// True for failures worth retrying: the server was briefly unavailable or throttled.
@@ -127,14 +170,22 @@ impl Endpoint {
     /// Turns a kube error into the typed error a user can act on.
     pub fn map(&self, e: kube::Error) -> Error {
         match e {
-            kube::Error::Api(s) if s.code == 403 => Error::Forbidden { message: s.message.clone() },
-            kube::Error::Api(s) => Error::Api { code: s.code, reason: s.reason.clone(), message: s.message.clone() },
+            kube::Error::Api(s) if s.code == 403 => Error::Forbidden {
+                message: s.message.clone(),
+            },
+            kube::Error::Api(s) => Error::Api {
+                code: s.code,
+                reason: s.reason.clone(),
+                message: s.message.clone(),
+            },
             kube::Error::HyperError(_) | kube::Error::Service(_) => Error::Unreachable {
                 server: self.server.clone(),
                 context: self.context.clone(),
                 reason: root_cause(&e),
             },
-            kube::Error::Auth(_) => Error::Forbidden { message: format!("authentication failed: {}", root_cause(&e)) },
+            kube::Error::Auth(_) => Error::Forbidden {
+                message: format!("authentication failed: {}", root_cause(&e)),
+            },
             other => Error::Other(format!("{other}")),
         }
     }
@@ -150,5 +201,9 @@ pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     }
     // The last message is usually the most specific ("Connection refused (os error 111)").
     let last = msgs.pop().unwrap_or_default();
-    if last.is_empty() { msgs.join(": ") } else { last }
+    if last.is_empty() {
+        msgs.join(": ")
+    } else {
+        last
+    }
 }

@@ -19,7 +19,9 @@ pub fn paths(explicit: Option<&Path>) -> Vec<PathBuf> {
         return vec![p.to_path_buf()];
     }
     if let Some(list) = std::env::var_os("KUBECONFIG") {
-        let v: Vec<PathBuf> = std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()).collect();
+        let v: Vec<PathBuf> = std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
         if !v.is_empty() {
             let mut seen = Vec::new();
             for p in v {
@@ -30,19 +32,37 @@ pub fn paths(explicit: Option<&Path>) -> Vec<PathBuf> {
             return seen;
         }
     }
-    vec![dirs::home_dir().unwrap_or_default().join(".kube").join("config")]
+    vec![
+        dirs::home_dir()
+            .unwrap_or_default()
+            .join(".kube")
+            .join("config"),
+    ]
 }
 
 pub fn context_name(env: &str) -> String {
     format!("kubenv-{env}")
 }
 
-/// True if the named context in a parsed kubeconfig was written by kubenv.
-pub fn is_kubenv_context(kc: &kube::config::Kubeconfig, name: &str) -> bool {
-    kc.contexts.iter().any(|c| {
-        c.name == name
-            && c.context.as_ref().and_then(|x| x.extensions.as_ref()).is_some_and(|e| e.iter().any(|n| n.name == EXTENSION))
-    })
+/// For a context written by kubenv, the host context it was made from.
+pub fn host_context_of(kc: &kube::config::Kubeconfig, name: &str) -> Option<Option<String>> {
+    let ctx = kc
+        .contexts
+        .iter()
+        .find(|c| c.name == name)?
+        .context
+        .as_ref()?;
+    let ext = ctx
+        .extensions
+        .as_ref()?
+        .iter()
+        .find(|n| n.name == EXTENSION)?;
+    Some(
+        ext.extension
+            .get("hostContext")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    )
 }
 
 /// What kubenv writes for one environment.
@@ -61,7 +81,11 @@ pub struct EnvEntry {
 
 impl EnvEntry {
     pub fn user_name(&self) -> String {
-        if self.user.is_some() { context_name(&self.env) } else { self.host_user.clone() }
+        if self.user.is_some() {
+            context_name(&self.env)
+        } else {
+            self.host_user.clone()
+        }
     }
 
     /// A complete kubeconfig with just this environment, current.
@@ -88,13 +112,22 @@ impl EnvEntry {
     fn put(&self, doc: &mut Value, previous: Option<&str>) {
         let mut cluster = self.cluster.clone();
         if let Some(o) = cluster.as_object_mut() {
-            o.insert("extensions".into(), json!([{"name": EXTENSION, "extension": {"managedBy": "kubenv"}}]));
+            o.insert(
+                "extensions".into(),
+                json!([{"name": EXTENSION, "extension": {"managedBy": "kubenv"}}]),
+            );
         }
         upsert_named(doc, "clusters", "cluster", &self.cluster_name, cluster);
         if let Some(u) = &self.user {
             upsert_named(doc, "users", "user", &self.user_name(), u.clone());
         }
-        upsert_named(doc, "contexts", "context", &context_name(&self.env), self.context_value(previous));
+        upsert_named(
+            doc,
+            "contexts",
+            "context",
+            &context_name(&self.env),
+            self.context_value(previous),
+        );
     }
 }
 
@@ -113,7 +146,10 @@ fn list_mut<'a>(doc: &'a mut Value, key: &str) -> &'a mut Vec<Value> {
 fn upsert_named(doc: &mut Value, list: &str, field: &str, name: &str, body: Value) {
     let items = list_mut(doc, list);
     let entry = json!({"name": name, field: body});
-    match items.iter_mut().find(|i| i.get("name").and_then(Value::as_str) == Some(name)) {
+    match items
+        .iter_mut()
+        .find(|i| i.get("name").and_then(Value::as_str) == Some(name))
+    {
         Some(i) => {
             // Keep unknown sibling fields of the entry; replace what kubenv owns.
             if let (Some(dst), Some(src)) = (i.as_object_mut(), entry.as_object()) {
@@ -127,9 +163,10 @@ fn upsert_named(doc: &mut Value, list: &str, field: &str, name: &str, body: Valu
 }
 
 fn has_named(doc: &Value, list: &str, name: &str) -> bool {
-    doc.get(list)
-        .and_then(Value::as_array)
-        .is_some_and(|v| v.iter().any(|i| i.get("name").and_then(Value::as_str) == Some(name)))
+    doc.get(list).and_then(Value::as_array).is_some_and(|v| {
+        v.iter()
+            .any(|i| i.get("name").and_then(Value::as_str) == Some(name))
+    })
 }
 
 fn kubenv_ext<'a>(entry: &'a Value, field: &str) -> Option<&'a Map<String, Value>> {
@@ -160,7 +197,9 @@ fn read_doc(path: &Path) -> Result<Doc> {
             } else {
                 serde_saphyr::from_str::<Value>(&text).map_err(|e| Error::Kubeconfig {
                     path: path.to_path_buf(),
-                    message: format!("is not valid YAML ({e}); fix it or pass --kubeconfig with another file"),
+                    message: format!(
+                        "is not valid YAML ({e}); fix it or pass --kubeconfig with another file"
+                    ),
                 })?
             };
             if !value.is_object() {
@@ -169,12 +208,23 @@ fn read_doc(path: &Path) -> Result<Doc> {
                     message: "is not a kubeconfig (the document is not a mapping); fix it or pass --kubeconfig".into(),
                 });
             }
-            Ok(Doc { path: path.to_path_buf(), real, value, existed: true })
+            Ok(Doc {
+                path: path.to_path_buf(),
+                real,
+                value,
+                existed: true,
+            })
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Ok(Doc { path: path.to_path_buf(), real, value: json!({"apiVersion": "v1", "kind": "Config"}), existed: false })
-        }
-        Err(e) => Err(Error::Kubeconfig { path: path.to_path_buf(), message: format!("cannot read it: {e}") }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Doc {
+            path: path.to_path_buf(),
+            real,
+            value: json!({"apiVersion": "v1", "kind": "Config"}),
+            existed: false,
+        }),
+        Err(e) => Err(Error::Kubeconfig {
+            path: path.to_path_buf(),
+            message: format!("cannot read it: {e}"),
+        }),
     }
 }
 
@@ -184,7 +234,11 @@ fn resolve_link(path: &Path) -> PathBuf {
     for _ in 0..32 {
         match std::fs::read_link(&p) {
             Ok(target) => {
-                p = if target.is_relative() { p.parent().unwrap_or(Path::new("")).join(target) } else { target };
+                p = if target.is_relative() {
+                    p.parent().unwrap_or(Path::new("")).join(target)
+                } else {
+                    target
+                };
             }
             Err(_) => break,
         }
@@ -193,21 +247,25 @@ fn resolve_link(path: &Path) -> PathBuf {
 }
 
 fn check_writable(doc: &Doc) -> Result<()> {
-    if let Ok(meta) = std::fs::metadata(&doc.real) {
-        if meta.permissions().mode() & 0o200 == 0 {
-            return Err(Error::Kubeconfig {
+    if let Ok(meta) = std::fs::metadata(&doc.real)
+        && meta.permissions().mode() & 0o200 == 0
+    {
+        return Err(Error::Kubeconfig {
                 path: doc.path.clone(),
                 message: "is read-only; make it writable (chmod u+w), pass --kubeconfig with a writable file, \
                           or use `kubenv connect NAME --print > FILE`"
                     .into(),
             });
-        }
     }
     Ok(())
 }
 
 fn write_doc(doc: &Doc) -> Result<()> {
-    let dir = doc.real.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = doc
+        .real
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if !dir.exists() {
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -215,24 +273,43 @@ fn write_doc(doc: &Doc) -> Result<()> {
             .create(dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     }
-    let text = serde_saphyr::to_string(&doc.value).map_err(|e| Error::Other(format!("serializing kubeconfig: {e}")))?;
-    let fname = doc.real.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "config".into());
-    let tmp = dir.join(format!(".{fname}.kubenv-{}-{}.tmp", std::process::id(), nanos()));
+    let text = serde_saphyr::to_string(&doc.value)
+        .map_err(|e| Error::Other(format!("serializing kubeconfig: {e}")))?;
+    let fname = doc
+        .real
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "config".into());
+    let tmp = dir.join(format!(
+        ".{fname}.kubenv-{}-{}.tmp",
+        std::process::id(),
+        nanos()
+    ));
     let res = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, &doc.real)
     })();
     if let Err(e) = res {
         let _ = std::fs::remove_file(&tmp);
-        return Err(Error::Kubeconfig { path: doc.path.clone(), message: format!("cannot write it: {e}") });
+        return Err(Error::Kubeconfig {
+            path: doc.path.clone(),
+            message: format!("cannot write it: {e}"),
+        });
     }
     Ok(())
 }
 
 fn nanos() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
 }
 
 /// An exclusive lock on the kubeconfig set, held until dropped. The lock file sits beside
@@ -240,8 +317,16 @@ fn nanos() -> u128 {
 struct Lock(#[allow(dead_code)] File);
 
 fn lock(paths: &[PathBuf]) -> Result<Lock> {
-    let first = resolve_link(paths.first().map(PathBuf::as_path).unwrap_or(Path::new("config")));
-    let dir = first.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let first = resolve_link(
+        paths
+            .first()
+            .map(PathBuf::as_path)
+            .unwrap_or(Path::new("config")),
+    );
+    let dir = first
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if !dir.exists() {
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -249,7 +334,10 @@ fn lock(paths: &[PathBuf]) -> Result<Lock> {
             .create(dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     }
-    let name = first.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "config".into());
+    let name = first
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "config".into());
     let lock_path = dir.join(format!(".{name}.kubenv.lock"));
     let f = OpenOptions::new()
         .create(true)
@@ -257,8 +345,14 @@ fn lock(paths: &[PathBuf]) -> Result<Lock> {
         .write(true)
         .mode(0o600)
         .open(&lock_path)
-        .map_err(|e| Error::Kubeconfig { path: lock_path.clone(), message: format!("cannot open the lock file: {e}") })?;
-    f.lock().map_err(|e| Error::Kubeconfig { path: lock_path, message: format!("cannot lock: {e}") })?;
+        .map_err(|e| Error::Kubeconfig {
+            path: lock_path.clone(),
+            message: format!("cannot open the lock file: {e}"),
+        })?;
+    f.lock().map_err(|e| Error::Kubeconfig {
+        path: lock_path,
+        message: format!("cannot lock: {e}"),
+    })?;
     Ok(Lock(f))
 }
 
@@ -268,8 +362,13 @@ fn load_all(paths: &[PathBuf]) -> Result<Vec<Doc>> {
 }
 
 fn current_context(docs: &[Doc]) -> Option<String> {
-    docs.iter()
-        .find_map(|d| d.value.get("current-context").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string))
+    docs.iter().find_map(|d| {
+        d.value
+            .get("current-context")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    })
 }
 
 /// Index of the file that should hold the current-context: kubectl uses the first one
@@ -284,14 +383,21 @@ pub fn write_env(paths: &[PathBuf], entry: &EnvEntry, switch: bool) -> Result<Pa
     let _lock = lock(paths)?;
     let mut docs = load_all(paths)?;
     let ctx = context_name(&entry.env);
-    let idx = docs.iter().position(|d| has_named(&d.value, "contexts", &ctx)).unwrap_or(0);
+    let idx = docs
+        .iter()
+        .position(|d| has_named(&d.value, "contexts", &ctx))
+        .unwrap_or(0);
     let current = current_context(&docs);
     // Remember where to go back to; a switch from one environment to another keeps the
     // original host context.
     let previous = match &current {
         Some(c) if *c == ctx => existing_previous(&docs, &ctx),
         Some(c) => match find_context_ext(&docs, c) {
-            Some(ext) => ext.get("previousContext").and_then(Value::as_str).map(str::to_string).or(Some(c.clone())),
+            Some(ext) => ext
+                .get("previousContext")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or(Some(c.clone())),
             None => Some(c.clone()),
         },
         None => None,
@@ -326,7 +432,10 @@ fn find_context_ext(docs: &[Doc], name: &str) -> Option<Map<String, Value>> {
 }
 
 fn existing_previous(docs: &[Doc], ctx: &str) -> Option<String> {
-    find_context_ext(docs, ctx)?.get("previousContext").and_then(Value::as_str).map(str::to_string)
+    find_context_ext(docs, ctx)?
+        .get("previousContext")
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 /// Removes what kubenv added for an environment: its context, its user entry, and the
@@ -335,11 +444,16 @@ pub fn remove_env(paths: &[PathBuf], env: &str) -> Result<bool> {
     let _lock = lock(paths)?;
     let mut docs = load_all(paths)?;
     let ctx = context_name(env);
-    let Some(ext) = find_context_ext(&docs, &ctx) else { return Ok(false) };
+    let Some(ext) = find_context_ext(&docs, &ctx) else {
+        return Ok(false);
+    };
     if ext.get("environment").and_then(Value::as_str) != Some(env) {
         return Ok(false);
     }
-    let previous = ext.get("previousContext").and_then(Value::as_str).map(str::to_string);
+    let previous = ext
+        .get("previousContext")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let mut changed = vec![false; docs.len()];
     let mut cluster_of_ctx = None;
     let mut user_of_ctx = None;
@@ -349,8 +463,14 @@ pub fn remove_env(paths: &[PathBuf], env: &str) -> Result<bool> {
         items.retain(|c| {
             let hit = c.get("name").and_then(Value::as_str) == Some(&ctx);
             if hit {
-                cluster_of_ctx = c.pointer("/context/cluster").and_then(Value::as_str).map(str::to_string);
-                user_of_ctx = c.pointer("/context/user").and_then(Value::as_str).map(str::to_string);
+                cluster_of_ctx = c
+                    .pointer("/context/cluster")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                user_of_ctx = c
+                    .pointer("/context/user")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
             }
             !hit
         });
@@ -368,16 +488,22 @@ pub fn remove_env(paths: &[PathBuf], env: &str) -> Result<bool> {
     // The cluster entry, if kubenv made it and nothing else refers to it.
     if let Some(cl) = cluster_of_ctx {
         let used = docs.iter().any(|d| {
-            d.value.get("contexts").and_then(Value::as_array).is_some_and(|v| {
-                v.iter().any(|c| c.pointer("/context/cluster").and_then(Value::as_str) == Some(cl.as_str()))
-            })
+            d.value
+                .get("contexts")
+                .and_then(Value::as_array)
+                .is_some_and(|v| {
+                    v.iter().any(|c| {
+                        c.pointer("/context/cluster").and_then(Value::as_str) == Some(cl.as_str())
+                    })
+                })
         });
         if !used {
             for (i, d) in docs.iter_mut().enumerate() {
                 let items = list_mut(&mut d.value, "clusters");
                 let before = items.len();
                 items.retain(|c| {
-                    !(c.get("name").and_then(Value::as_str) == Some(cl.as_str()) && kubenv_ext(c, "cluster").is_some())
+                    !(c.get("name").and_then(Value::as_str) == Some(cl.as_str())
+                        && kubenv_ext(c, "cluster").is_some())
                 });
                 changed[i] |= items.len() != before;
             }
@@ -412,8 +538,12 @@ pub fn remove_env(paths: &[PathBuf], env: &str) -> Result<bool> {
 pub fn disconnect(paths: &[PathBuf]) -> Result<Option<String>> {
     let _lock = lock(paths)?;
     let mut docs = load_all(paths)?;
-    let Some(current) = current_context(&docs) else { return Ok(None) };
-    let Some(ext) = find_context_ext(&docs, &current) else { return Ok(None) };
+    let Some(current) = current_context(&docs) else {
+        return Ok(None);
+    };
+    let Some(ext) = find_context_ext(&docs, &current) else {
+        return Ok(None);
+    };
     let prev = ext
         .get("previousContext")
         .or_else(|| ext.get("hostContext"))
@@ -432,7 +562,12 @@ pub fn disconnect(paths: &[PathBuf]) -> Result<Option<String>> {
 
 /// Writes a standalone kubeconfig to `path` (0600), for `connect -- CMD`.
 pub fn write_standalone(path: &Path, doc: &Value) -> Result<()> {
-    let d = Doc { path: path.to_path_buf(), real: path.to_path_buf(), value: doc.clone(), existed: false };
+    let d = Doc {
+        path: path.to_path_buf(),
+        real: path.to_path_buf(),
+        value: doc.clone(),
+        existed: false,
+    };
     write_doc(&d)
 }
 
@@ -470,7 +605,10 @@ mod tests {
         assert_eq!(v["current-context"], "kubenv-a");
         assert_eq!(v["contexts"].as_array().unwrap().len(), 3);
         assert_eq!(v["x-top-level"], 42);
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
 
         assert!(remove_env(&paths, "a").unwrap());
         let v: Value = serde_saphyr::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
@@ -502,12 +640,17 @@ mod tests {
         std::fs::write(&real, ORIGINAL).unwrap();
         let link = dir.path().join("config");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        write_env(&[link.clone()], &entry("a"), false).unwrap();
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        write_env(std::slice::from_ref(&link), &entry("a"), false).unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert!(std::fs::read_to_string(&real).unwrap().contains("kubenv-a"));
 
         std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o400)).unwrap();
-        let e = write_env(&[link.clone()], &entry("b"), false).unwrap_err();
+        let e = write_env(std::slice::from_ref(&link), &entry("b"), false).unwrap_err();
         assert!(e.to_string().contains("read-only"), "{e}");
         assert!(!std::fs::read_to_string(&real).unwrap().contains("kubenv-b"));
     }

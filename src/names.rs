@@ -9,18 +9,29 @@ pub const MAX_NAMESPACE_LEN: usize = 63;
 
 /// Validates an environment name and returns the namespace it lives in (`prefix` + name).
 pub fn namespace_for(name: &str, prefix: &str) -> Result<String> {
-    let bad = |reason: String| Error::InvalidName { name: name.to_string(), reason };
+    let bad = |reason: String| Error::InvalidName {
+        name: name.to_string(),
+        reason,
+    };
     if name.is_empty() {
-        return Err(bad("the name is empty; use lowercase letters, digits and '-', e.g. pr-42".into()));
+        return Err(bad(
+            "the name is empty; use lowercase letters, digits and '-', e.g. pr-42".into(),
+        ));
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
         return Err(bad(format!(
             "{c:?} is not allowed; use lowercase letters, digits and '-' (a DNS label), e.g. {}",
             suggest(name)
         )));
     }
     if name.starts_with('-') || name.ends_with('-') {
-        return Err(bad(format!("it must start and end with a letter or digit, e.g. {}", suggest(name))));
+        return Err(bad(format!(
+            "it must start and end with a letter or digit, e.g. {}",
+            suggest(name)
+        )));
     }
     let ns = format!("{prefix}{name}");
     if ns.len() > MAX_NAMESPACE_LEN {
@@ -31,7 +42,9 @@ pub fn namespace_for(name: &str, prefix: &str) -> Result<String> {
         )));
     }
     if is_reserved(&ns) {
-        return Err(bad(format!("the namespace {ns:?} is reserved for the cluster; pick another name")));
+        return Err(bad(format!(
+            "the namespace {ns:?} is reserved for the cluster; pick another name"
+        )));
     }
     Ok(ns)
 }
@@ -45,7 +58,13 @@ fn suggest(name: &str) -> String {
     let mut s: String = name
         .to_ascii_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     while s.contains("--") {
         s = s.replace("--", "-");
@@ -121,10 +140,18 @@ pub fn human_duration(secs: i64) -> String {
         format!("{}m", s / 60)
     } else if s < 2 * 86_400 {
         let (h, m) = (s / 3600, (s % 3600) / 60);
-        if h < 10 && m > 0 { format!("{h}h{m}m") } else { format!("{h}h") }
+        if h < 10 && m > 0 {
+            format!("{h}h{m}m")
+        } else {
+            format!("{h}h")
+        }
     } else {
         let (d, h) = (s / 86_400, (s % 86_400) / 3600);
-        if d < 8 && h > 0 { format!("{d}d{h}h") } else { format!("{d}d") }
+        if d < 8 && h > 0 {
+            format!("{d}d{h}h")
+        } else {
+            format!("{d}d")
+        }
     };
     if neg { format!("-{out}") } else { out }
 }
@@ -134,10 +161,17 @@ pub fn human_duration(secs: i64) -> String {
 pub fn label_value(s: &str) -> String {
     let mut v: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     v.truncate(63);
-    v.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string()
+    v.trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string()
 }
 
 #[cfg(test)]
@@ -160,16 +194,34 @@ mod tests {
         for reserved in ["default", "kube-system", "kube-public", "kubenv-system"] {
             assert!(namespace_for(reserved, "").is_err(), "{reserved}");
         }
-        assert!(namespace_for("PR_42", "").unwrap_err().to_string().contains("pr-42"));
+        assert!(
+            namespace_for("PR_42", "")
+                .unwrap_err()
+                .to_string()
+                .contains("pr-42")
+        );
     }
 
     #[test]
     fn durations() {
         assert_eq!(parse_duration("90m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("2d").unwrap(), Duration::from_secs(172_800));
-        assert_eq!(parse_duration("1d12h").unwrap(), Duration::from_secs(129_600));
+        assert_eq!(
+            parse_duration("1d12h").unwrap(),
+            Duration::from_secs(129_600)
+        );
         assert_eq!(parse_duration("1w").unwrap(), Duration::from_secs(604_800));
-        for bad in ["", "-1h", "2x", "99999d", "h", "10", "0h", "1.5h", "99999999999999999999999h"] {
+        for bad in [
+            "",
+            "-1h",
+            "2x",
+            "99999d",
+            "h",
+            "10",
+            "0h",
+            "1.5h",
+            "99999999999999999999999h",
+        ] {
             let e = parse_duration(bad).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad}");
             assert!(e.to_string().contains("e.g. 2d"), "{bad}");
@@ -188,7 +240,10 @@ mod tests {
     #[test]
     fn label_values() {
         assert_eq!(label_value("alice@example.com"), "alice_example.com");
-        assert_eq!(label_value("system:serviceaccount:ns:ci"), "system_serviceaccount_ns_ci");
+        assert_eq!(
+            label_value("system:serviceaccount:ns:ci"),
+            "system_serviceaccount_ns_ci"
+        );
         assert!(label_value(&"x".repeat(100)).len() <= 63);
     }
 }

@@ -43,7 +43,10 @@ pub struct TtlPolicy {
 
 impl Default for TtlPolicy {
     fn default() -> Self {
-        TtlPolicy { default: default_ttl(), max: max_ttl() }
+        TtlPolicy {
+            default: default_ttl(),
+            max: max_ttl(),
+        }
     }
 }
 
@@ -152,11 +155,15 @@ fn builtin_templates() -> BTreeMap<String, Template> {
     m.insert(
         "standard".to_string(),
         Template {
-            description: "General-purpose environment: 4 CPU / 8Gi requested, isolated network".into(),
+            description: "General-purpose environment: 4 CPU / 8Gi requested, isolated network"
+                .into(),
             quota: Quota::default(),
             limits: Limits::default(),
             pod_security: default_pod_security(),
-            network: Network { mode: default_network_mode(), allow_from_namespace: None },
+            network: Network {
+                mode: default_network_mode(),
+                allow_from_namespace: None,
+            },
             ttl: None,
         },
     );
@@ -188,14 +195,17 @@ impl Policy {
     pub fn from_yaml(text: &str, origin: &str) -> Result<Policy> {
         let p: Policy = serde_saphyr::from_str(text)
             .map_err(|e| Error::InvalidInput(format!("policy {origin} is malformed: {e}")))?;
-        p.validate().map_err(|m| Error::InvalidInput(format!("policy {origin} is invalid: {m}")))?;
+        p.validate()
+            .map_err(|m| Error::InvalidInput(format!("policy {origin} is invalid: {m}")))?;
         Ok(p)
     }
 
     pub fn validate(&self) -> std::result::Result<(), String> {
         if !self.namespace_prefix.is_empty() {
             let p = &self.namespace_prefix;
-            if !p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            if !p
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 || !p.starts_with(|c: char| c.is_ascii_lowercase())
                 || p.len() > 40
             {
@@ -207,25 +217,40 @@ impl Policy {
         let def = parse_duration(&self.ttl.default).map_err(|e| format!("ttl.default: {e}"))?;
         let max = parse_duration(&self.ttl.max).map_err(|e| format!("ttl.max: {e}"))?;
         if def > max {
-            return Err(format!("ttl.default ({}) is longer than ttl.max ({})", self.ttl.default, self.ttl.max));
+            return Err(format!(
+                "ttl.default ({}) is longer than ttl.max ({})",
+                self.ttl.default, self.ttl.max
+            ));
         }
         if !self.templates.contains_key(&self.default_template) {
-            return Err(format!("defaultTemplate {:?} is not one of the templates", self.default_template));
+            return Err(format!(
+                "defaultTemplate {:?} is not one of the templates",
+                self.default_template
+            ));
         }
         for (name, t) in &self.templates {
-            if !matches!(t.pod_security.as_str(), "privileged" | "baseline" | "restricted") {
+            if !matches!(
+                t.pod_security.as_str(),
+                "privileged" | "baseline" | "restricted"
+            ) {
                 return Err(format!(
                     "templates.{name}.podSecurity {:?} must be privileged, baseline or restricted",
                     t.pod_security
                 ));
             }
             if !matches!(t.network.mode.as_str(), "isolated" | "strict" | "open") {
-                return Err(format!("templates.{name}.network.mode {:?} must be isolated, strict or open", t.network.mode));
+                return Err(format!(
+                    "templates.{name}.network.mode {:?} must be isolated, strict or open",
+                    t.network.mode
+                ));
             }
             if let Some(ttl) = &t.ttl {
                 let d = parse_duration(ttl).map_err(|e| format!("templates.{name}.ttl: {e}"))?;
                 if d > max {
-                    return Err(format!("templates.{name}.ttl ({ttl}) is longer than ttl.max ({})", self.ttl.max));
+                    return Err(format!(
+                        "templates.{name}.ttl ({ttl}) is longer than ttl.max ({})",
+                        self.ttl.max
+                    ));
                 }
             }
             for (field, q) in [
@@ -248,12 +273,19 @@ impl Policy {
 
     pub fn template(&self, name: Option<&str>) -> Result<(&str, &Template)> {
         let name = name.unwrap_or(&self.default_template);
-        self.templates.get_key_value(name).map(|(k, v)| (k.as_str(), v)).ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "unknown template {name:?}; available: {} (see `kubenv templates`)",
-                self.templates.keys().cloned().collect::<Vec<_>>().join(", ")
-            ))
-        })
+        self.templates
+            .get_key_value(name)
+            .map(|(k, v)| (k.as_str(), v))
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "unknown template {name:?}; available: {} (see `kubenv templates`)",
+                    self.templates
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
     }
 
     pub fn max_ttl(&self) -> Duration {
@@ -261,7 +293,11 @@ impl Policy {
     }
 
     /// The TTL an environment gets: the requested one, bounded by the maximum.
-    pub fn resolve_ttl(&self, requested: Option<Duration>, template: &Template) -> Result<Duration> {
+    pub fn resolve_ttl(
+        &self,
+        requested: Option<Duration>,
+        template: &Template,
+    ) -> Result<Duration> {
         let max = self.max_ttl();
         match requested {
             Some(d) if d > max => Err(Error::InvalidInput(format!(
@@ -273,14 +309,18 @@ impl Policy {
             Some(d) => Ok(d),
             None => {
                 let s = template.ttl.as_deref().unwrap_or(&self.ttl.default);
-                Ok(parse_duration(s).unwrap_or(Duration::from_secs(7 * 86_400)).min(max))
+                Ok(parse_duration(s)
+                    .unwrap_or(Duration::from_secs(7 * 86_400))
+                    .min(max))
             }
         }
     }
 
     pub fn check_team(&self, team: Option<&str>) -> Result<()> {
         match team {
-            Some(t) if !self.allowed_teams.is_empty() && !self.allowed_teams.iter().any(|a| a == t) => {
+            Some(t)
+                if !self.allowed_teams.is_empty() && !self.allowed_teams.iter().any(|a| a == t) =>
+            {
                 Err(Error::InvalidInput(format!(
                     "team {t:?} is not allowed by the policy; allowed teams: {}",
                     self.allowed_teams.join(", ")
@@ -312,15 +352,29 @@ mod tests {
         let e = Policy::from_yaml("namespacePrefix: env-\nttl:\n  max: 2x\n", "t").unwrap_err();
         assert!(e.to_string().contains("ttl.max"), "{e}");
         let e = Policy::from_yaml("namespacePrefx: env-\n", "t").unwrap_err();
-        assert!(e.to_string().contains("line 1") || e.to_string().contains("1:"), "{e}");
+        assert!(
+            e.to_string().contains("line 1") || e.to_string().contains("1:"),
+            "{e}"
+        );
     }
 
     #[test]
     fn ttl_bounds() {
         let p = Policy::default();
         let (_, t) = p.template(None).unwrap();
-        assert_eq!(p.resolve_ttl(None, t).unwrap(), Duration::from_secs(7 * 86_400));
-        assert!(p.resolve_ttl(Some(Duration::from_secs(31 * 86_400)), t).is_err());
-        assert!(p.template(Some("nope")).unwrap_err().to_string().contains("standard"));
+        assert_eq!(
+            p.resolve_ttl(None, t).unwrap(),
+            Duration::from_secs(7 * 86_400)
+        );
+        assert!(
+            p.resolve_ttl(Some(Duration::from_secs(31 * 86_400)), t)
+                .is_err()
+        );
+        assert!(
+            p.template(Some("nope"))
+                .unwrap_err()
+                .to_string()
+                .contains("standard")
+        );
     }
 }

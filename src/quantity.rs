@@ -3,7 +3,9 @@
 /// Parses a quantity into its base unit (cores for CPU, bytes for memory).
 pub fn parse(q: &str) -> Option<f64> {
     let q = q.trim();
-    let split = q.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-')).unwrap_or(q.len());
+    let split = q
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(q.len());
     let (num, suffix) = q.split_at(split);
     if num.is_empty() {
         return None;
@@ -58,7 +60,11 @@ pub fn format_bytes(bytes: f64) -> String {
     for (u, size) in UNITS {
         if bytes >= size {
             let v = bytes / size;
-            return if v.fract() == 0.0 { format!("{v}{u}") } else { format!("{:.1}{u}", v) };
+            return if v.fract() == 0.0 {
+                format!("{v}{u}")
+            } else {
+                format!("{:.1}{u}", v)
+            };
         }
     }
     format!("{bytes}")

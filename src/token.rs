@@ -29,14 +29,22 @@ impl Token {
     /// True while the token has more than a safety margin left (a tenth of its life, at
     /// least a minute), so kubectl never sends one that expires in flight.
     pub fn is_fresh(&self, now: jiff::Timestamp, lifetime: Duration) -> bool {
-        let Ok(exp) = self.expiration_timestamp.parse::<jiff::Timestamp>() else { return false };
+        let Ok(exp) = self.expiration_timestamp.parse::<jiff::Timestamp>() else {
+            return false;
+        };
         let margin = (lifetime.as_secs() / 10).max(60) as i64;
         exp > now + jiff::SignedDuration::from_secs(margin)
     }
 }
 
 /// Mints a token for the environment's tenant ServiceAccount with the caller's host credentials.
-pub async fn mint(host: &Host, env: &str, namespace: &str, ttl: Duration, progress: Progress<'_>) -> Result<Token> {
+pub async fn mint(
+    host: &Host,
+    env: &str,
+    namespace: &str,
+    ttl: Duration,
+    progress: Progress<'_>,
+) -> Result<Token> {
     progress("minting a short-lived token");
     let api: Api<ServiceAccount> = Api::namespaced(host.client.clone(), namespace);
     let req = TokenRequest {
@@ -47,12 +55,23 @@ pub async fn mint(host: &Host, env: &str, namespace: &str, ttl: Duration, progre
         },
         ..Default::default()
     };
-    match api.create_token_request(TENANT_SA, &PostParams::default(), &req).await {
+    match api
+        .create_token_request(TENANT_SA, &PostParams::default(), &req)
+        .await
+    {
         Ok(r) => {
-            let status = r.status.ok_or_else(|| Error::Other("the TokenRequest came back without a token".into()))?;
-            Ok(Token { token: status.token, expiration_timestamp: status.expiration_timestamp.0.to_string() })
+            let status = r
+                .status
+                .ok_or_else(|| Error::Other("the TokenRequest came back without a token".into()))?;
+            Ok(Token {
+                token: status.token,
+                expiration_timestamp: status.expiration_timestamp.0.to_string(),
+            })
         }
-        Err(e) if api_code(&e) == Some(404) => Err(Error::NotFound { name: env.to_string(), namespace: namespace.to_string() }),
+        Err(e) if api_code(&e) == Some(404) => Err(Error::NotFound {
+            name: env.to_string(),
+            namespace: namespace.to_string(),
+        }),
         Err(e) => Err(host.map(e)),
     }
 }
@@ -61,7 +80,10 @@ pub async fn mint(host: &Host, env: &str, namespace: &str, ttl: Duration, progre
 pub fn cache_dir() -> PathBuf {
     match std::env::var_os("KUBENV_CACHE_DIR") {
         Some(d) if !d.is_empty() => PathBuf::from(d).join("tokens"),
-        _ => dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("kubenv").join("tokens"),
+        _ => dirs::cache_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("kubenv")
+            .join("tokens"),
     }
 }
 
@@ -93,7 +115,12 @@ pub fn write_cached(path: &Path, token: &Token) -> Result<()> {
         .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let tmp = dir.join(format!(".{}.tmp", std::process::id()));
     let res = (|| -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(&serde_json::to_vec(token).unwrap_or_default())?;
         std::fs::rename(&tmp, path)
     })();
@@ -132,19 +159,38 @@ mod tests {
     #[test]
     fn freshness_and_cache() {
         let now: jiff::Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
-        let t = Token { token: "x".into(), expiration_timestamp: "2030-01-01T01:00:00Z".into() };
+        let t = Token {
+            token: "x".into(),
+            expiration_timestamp: "2030-01-01T01:00:00Z".into(),
+        };
         assert!(t.is_fresh(now, Duration::from_secs(3600)));
         let late: jiff::Timestamp = "2030-01-01T00:55:00Z".parse().unwrap();
         assert!(!t.is_fresh(late, Duration::from_secs(3600)));
 
         let dir = tempfile::tempdir().unwrap();
         let p = cache_path(&dir.path().join("tokens"), &["ctx", "/k"], "pr-1");
-        assert_eq!(p, cache_path(&dir.path().join("tokens"), &["ctx", "/k"], "pr-1"));
-        assert_ne!(p, cache_path(&dir.path().join("tokens"), &["ctx2", "/k"], "pr-1"));
+        assert_eq!(
+            p,
+            cache_path(&dir.path().join("tokens"), &["ctx", "/k"], "pr-1")
+        );
+        assert_ne!(
+            p,
+            cache_path(&dir.path().join("tokens"), &["ctx2", "/k"], "pr-1")
+        );
         write_cached(&p, &t).unwrap();
         assert_eq!(read_cached(&p), Some(t));
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(std::fs::metadata(p.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(p.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
     }
 }

@@ -45,7 +45,10 @@ pub async fn acquire(host: &Host, namespace: &str, action: &str) -> Result<Guard
     loop {
         let now = jiff::Timestamp::now();
         let lease = Lease {
-            metadata: ObjectMeta { name: Some(LEASE_NAME.into()), ..Default::default() },
+            metadata: ObjectMeta {
+                name: Some(LEASE_NAME.into()),
+                ..Default::default()
+            },
             spec: Some(LeaseSpec {
                 holder_identity: Some(holder.clone()),
                 lease_duration_seconds: Some(LEASE_SECONDS),
@@ -55,7 +58,12 @@ pub async fn acquire(host: &Host, namespace: &str, action: &str) -> Result<Guard
             }),
         };
         match api.create(&PostParams::default(), &lease).await {
-            Ok(_) => return Ok(Guard { api, released: false }),
+            Ok(_) => {
+                return Ok(Guard {
+                    api,
+                    released: false,
+                });
+            }
             Err(e) if api_code(&e) == Some(409) => {
                 if let Some(cur) = api.get_opt(LEASE_NAME).await.map_err(|e| host.map(e))? {
                     let spec = cur.spec.clone().unwrap_or_default();
@@ -64,7 +72,10 @@ pub async fn acquire(host: &Host, namespace: &str, action: &str) -> Result<Guard
                     if renewed + jiff::SignedDuration::from_secs(dur) < now {
                         // Stale: its holder died. Take it over, unless someone else just did.
                         let dp = DeleteParams {
-                            preconditions: Some(Preconditions { resource_version: cur.metadata.resource_version.clone(), uid: None }),
+                            preconditions: Some(Preconditions {
+                                resource_version: cur.metadata.resource_version.clone(),
+                                uid: None,
+                            }),
                             ..Default::default()
                         };
                         let _ = api.delete(LEASE_NAME, &dp).await;
@@ -78,12 +89,17 @@ pub async fn acquire(host: &Host, namespace: &str, action: &str) -> Result<Guard
             Err(e) => return Err(host.map(e)),
         }
         if start.elapsed() > host.timeout {
-            return Err(Error::Timeout { what: format!("another kubenv command to finish with {namespace}"), seconds: host.timeout.as_secs() });
+            return Err(Error::Timeout {
+                what: format!("another kubenv command to finish with {namespace}"),
+                seconds: host.timeout.as_secs(),
+            });
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
 }

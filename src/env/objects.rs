@@ -7,8 +7,8 @@ use k8s_openapi::api::core::v1::{
     LimitRange, LimitRangeItem, LimitRangeSpec, ResourceQuotaSpec, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
-    NetworkPolicySpec,
+    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    NetworkPolicyPort, NetworkPolicySpec,
 };
 use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -59,9 +59,16 @@ pub fn namespace(spec: &Spec) -> Namespace {
     }
     let level = spec.template.pod_security.clone();
     // Warn and audit at `restricted` so engineers see what a stricter template would refuse.
-    let advisory = if level == "privileged" { "baseline".to_string() } else { "restricted".to_string() };
+    let advisory = if level == "privileged" {
+        "baseline".to_string()
+    } else {
+        "restricted".to_string()
+    };
     l.insert("pod-security.kubernetes.io/enforce".into(), level);
-    l.insert("pod-security.kubernetes.io/enforce-version".into(), "latest".into());
+    l.insert(
+        "pod-security.kubernetes.io/enforce-version".into(),
+        "latest".into(),
+    );
     l.insert("pod-security.kubernetes.io/warn".into(), advisory.clone());
     l.insert("pod-security.kubernetes.io/audit".into(), advisory);
     let mut a = BTreeMap::from([
@@ -75,7 +82,12 @@ pub fn namespace(spec: &Spec) -> Namespace {
         a.insert(ANN_EXPIRES.into(), e.clone());
     }
     Namespace {
-        metadata: ObjectMeta { name: Some(spec.namespace.clone()), labels: Some(l), annotations: Some(a), ..Default::default() },
+        metadata: ObjectMeta {
+            name: Some(spec.namespace.clone()),
+            labels: Some(l),
+            annotations: Some(a),
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
@@ -89,13 +101,25 @@ pub fn resource_quota(spec: &Spec) -> ResourceQuota {
         ("limits.memory".to_string(), q(&t.limits_memory)),
         ("pods".to_string(), q(&t.pods.to_string())),
         ("services".to_string(), q(&t.services.to_string())),
-        ("persistentvolumeclaims".to_string(), q(&t.persistent_volume_claims.to_string())),
-        ("services.loadbalancers".to_string(), q(&t.load_balancers.to_string())),
-        ("services.nodeports".to_string(), q(&t.node_ports.to_string())),
+        (
+            "persistentvolumeclaims".to_string(),
+            q(&t.persistent_volume_claims.to_string()),
+        ),
+        (
+            "services.loadbalancers".to_string(),
+            q(&t.load_balancers.to_string()),
+        ),
+        (
+            "services.nodeports".to_string(),
+            q(&t.node_ports.to_string()),
+        ),
     ]);
     ResourceQuota {
         metadata: meta(spec, QUOTA_NAME),
-        spec: Some(ResourceQuotaSpec { hard: Some(hard), ..Default::default() }),
+        spec: Some(ResourceQuotaSpec {
+            hard: Some(hard),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -122,13 +146,19 @@ pub fn limit_range(spec: &Spec) -> LimitRange {
 }
 
 fn same_namespace() -> NetworkPolicyPeer {
-    NetworkPolicyPeer { pod_selector: Some(LabelSelector::default()), ..Default::default() }
+    NetworkPolicyPeer {
+        pod_selector: Some(LabelSelector::default()),
+        ..Default::default()
+    }
 }
 
 fn namespace_named(name: &str) -> NetworkPolicyPeer {
     NetworkPolicyPeer {
         namespace_selector: Some(LabelSelector {
-            match_labels: Some(BTreeMap::from([("kubernetes.io/metadata.name".to_string(), name.to_string())])),
+            match_labels: Some(BTreeMap::from([(
+                "kubernetes.io/metadata.name".to_string(),
+                name.to_string(),
+            )])),
             ..Default::default()
         }),
         ..Default::default()
@@ -151,7 +181,10 @@ pub fn network_policies(spec: &Spec) -> Vec<NetworkPolicy> {
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(LabelSelector::default()),
             policy_types: Some(vec!["Ingress".into()]),
-            ingress: Some(vec![NetworkPolicyIngressRule { from: Some(from), ports: None }]),
+            ingress: Some(vec![NetworkPolicyIngressRule {
+                from: Some(from),
+                ports: None,
+            }]),
             egress: None,
         }),
     }];
@@ -168,7 +201,10 @@ pub fn network_policies(spec: &Spec) -> Vec<NetworkPolicy> {
                 policy_types: Some(vec!["Egress".into()]),
                 ingress: None,
                 egress: Some(vec![
-                    NetworkPolicyEgressRule { to: Some(vec![same_namespace()]), ports: None },
+                    NetworkPolicyEgressRule {
+                        to: Some(vec![same_namespace()]),
+                        ports: None,
+                    },
                     NetworkPolicyEgressRule {
                         to: Some(vec![NetworkPolicyPeer {
                             namespace_selector: Some(LabelSelector::default()),
@@ -184,35 +220,61 @@ pub fn network_policies(spec: &Spec) -> Vec<NetworkPolicy> {
 }
 
 pub fn service_account(spec: &Spec) -> ServiceAccount {
-    ServiceAccount { metadata: meta(spec, TENANT_SA), ..Default::default() }
+    ServiceAccount {
+        metadata: meta(spec, TENANT_SA),
+        ..Default::default()
+    }
 }
 
 fn admin_binding(spec: &Spec, name: &str, subject: Subject) -> RoleBinding {
     RoleBinding {
         metadata: meta(spec, name),
-        role_ref: RoleRef { api_group: "rbac.authorization.k8s.io".into(), kind: "ClusterRole".into(), name: "admin".into() },
+        role_ref: RoleRef {
+            api_group: "rbac.authorization.k8s.io".into(),
+            kind: "ClusterRole".into(),
+            name: "admin".into(),
+        },
         subjects: Some(vec![subject]),
     }
 }
 
 /// The RBAC subject for an identity: service accounts as such, anyone else as a User.
 pub fn subject_for(identity: &str) -> Subject {
-    if let Some(rest) = identity.strip_prefix("system:serviceaccount:") {
-        if let Some((ns, name)) = rest.split_once(':') {
-            return Subject { kind: "ServiceAccount".into(), name: name.into(), namespace: Some(ns.into()), api_group: None };
-        }
+    if let Some(rest) = identity.strip_prefix("system:serviceaccount:")
+        && let Some((ns, name)) = rest.split_once(':')
+    {
+        return Subject {
+            kind: "ServiceAccount".into(),
+            name: name.into(),
+            namespace: Some(ns.into()),
+            api_group: None,
+        };
     }
-    Subject { kind: "User".into(), name: identity.into(), namespace: None, api_group: Some("rbac.authorization.k8s.io".into()) }
+    Subject {
+        kind: "User".into(),
+        name: identity.into(),
+        namespace: None,
+        api_group: Some("rbac.authorization.k8s.io".into()),
+    }
 }
 
 pub fn role_bindings(spec: &Spec) -> Vec<RoleBinding> {
     let mut v = vec![admin_binding(
         spec,
         "kubenv-tenant",
-        Subject { kind: "ServiceAccount".into(), name: TENANT_SA.into(), namespace: Some(spec.namespace.clone()), api_group: None },
+        Subject {
+            kind: "ServiceAccount".into(),
+            name: TENANT_SA.into(),
+            namespace: Some(spec.namespace.clone()),
+            api_group: None,
+        },
     )];
     if spec.bind_owner {
-        v.push(admin_binding(spec, "kubenv-owner", subject_for(&spec.owner)));
+        v.push(admin_binding(
+            spec,
+            "kubenv-owner",
+            subject_for(&spec.owner),
+        ));
     }
     v
 }
@@ -244,7 +306,10 @@ mod tests {
         let l = ns.metadata.labels.unwrap();
         assert_eq!(l["pod-security.kubernetes.io/enforce"], "baseline");
         assert_eq!(l[LABEL_OWNER], "alice_example.com");
-        assert_eq!(ns.metadata.annotations.unwrap()[ANN_OWNER], "alice@example.com");
+        assert_eq!(
+            ns.metadata.annotations.unwrap()[ANN_OWNER],
+            "alice@example.com"
+        );
         let hard = resource_quota(&s).spec.unwrap().hard.unwrap();
         assert_eq!(hard["services.loadbalancers"].0, "0");
         assert_eq!(hard["services.nodeports"].0, "0");
@@ -253,6 +318,9 @@ mod tests {
         assert_eq!(rbs.len(), 2);
         assert_eq!(rbs[1].subjects.as_ref().unwrap()[0].kind, "User");
         let sa = subject_for("system:serviceaccount:ci:runner");
-        assert_eq!((sa.kind.as_str(), sa.name.as_str(), sa.namespace.as_deref()), ("ServiceAccount", "runner", Some("ci")));
+        assert_eq!(
+            (sa.kind.as_str(), sa.name.as_str(), sa.namespace.as_deref()),
+            ("ServiceAccount", "runner", Some("ci"))
+        );
     }
 }

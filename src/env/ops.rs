@@ -9,12 +9,14 @@ use crate::error::{Error, Result, api_code};
 use crate::names::namespace_for;
 use crate::policy::{POLICY_CONFIGMAP, POLICY_KEY, Policy, PolicySource, SYSTEM_NAMESPACE};
 use futures::future::try_join_all;
-use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
+use k8s_openapi::api::authorization::v1::{
+    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+};
 use k8s_openapi::api::core::v1::{ConfigMap, LimitRange, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::RoleBinding;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, Preconditions};
 use kube::Resource;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, Preconditions};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -74,7 +76,9 @@ where
     K: Resource + Clone + serde::de::DeserializeOwned + Serialize + std::fmt::Debug,
 {
     let name = obj.meta().name.clone().unwrap_or_default();
-    api.patch(&name, &apply_params(), &Patch::Apply(obj)).await.map_err(|e| host.map(e))?;
+    api.patch(&name, &apply_params(), &Patch::Apply(obj))
+        .await
+        .map_err(|e| host.map(e))?;
     Ok(())
 }
 
@@ -86,14 +90,24 @@ async fn apply_guardrails(host: &Host, spec: &Spec) -> Result<()> {
     let quota = objects::resource_quota(spec);
     let limits = objects::limit_range(spec);
     let sa = objects::service_account(spec);
-    tasks.push(Box::pin(async move { apply(host, Api::<ResourceQuota>::namespaced(c(), ns), &quota).await }));
-    tasks.push(Box::pin(async move { apply(host, Api::<LimitRange>::namespaced(c(), ns), &limits).await }));
-    tasks.push(Box::pin(async move { apply(host, Api::<ServiceAccount>::namespaced(c(), ns), &sa).await }));
+    tasks.push(Box::pin(async move {
+        apply(host, Api::<ResourceQuota>::namespaced(c(), ns), &quota).await
+    }));
+    tasks.push(Box::pin(async move {
+        apply(host, Api::<LimitRange>::namespaced(c(), ns), &limits).await
+    }));
+    tasks.push(Box::pin(async move {
+        apply(host, Api::<ServiceAccount>::namespaced(c(), ns), &sa).await
+    }));
     for np in objects::network_policies(spec) {
-        tasks.push(Box::pin(async move { apply(host, Api::<NetworkPolicy>::namespaced(c(), ns), &np).await }));
+        tasks.push(Box::pin(async move {
+            apply(host, Api::<NetworkPolicy>::namespaced(c(), ns), &np).await
+        }));
     }
     for rb in objects::role_bindings(spec) {
-        tasks.push(Box::pin(async move { apply(host, Api::<RoleBinding>::namespaced(c(), ns), &rb).await }));
+        tasks.push(Box::pin(async move {
+            apply(host, Api::<RoleBinding>::namespaced(c(), ns), &rb).await
+        }));
     }
     try_join_all(tasks).await?;
     Ok(())
@@ -107,7 +121,10 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
     let ns_api: Api<Namespace> = Api::all(host.client.clone());
     let (policy, identity) = futures::try_join!(load_policy(host), async {
         match &opts.owner {
-            Some(o) => Ok(Identity { name: o.clone(), verified: true }),
+            Some(o) => Ok(Identity {
+                name: o.clone(),
+                verified: true,
+            }),
             None => host.identity().await,
         }
     })?;
@@ -117,7 +134,9 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
     policy.check_team(opts.team.as_deref())?;
     let ttl = policy.resolve_ttl(opts.ttl, template)?;
     let now = jiff::Timestamp::now();
-    let expires_at = (now + jiff::SignedDuration::from_secs(ttl.as_secs() as i64)).round(jiff::Unit::Second).unwrap_or(now);
+    let expires_at = (now + jiff::SignedDuration::from_secs(ttl.as_secs() as i64))
+        .round(jiff::Unit::Second)
+        .unwrap_or(now);
     let mut spec = Spec {
         name: opts.name.clone(),
         namespace: namespace.clone(),
@@ -130,28 +149,53 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
     };
 
     progress(&format!("creating namespace {namespace}"));
-    let created = match ns_api.create(&PostParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() }, &objects::namespace(&spec)).await {
+    let created = match ns_api
+        .create(
+            &PostParams {
+                field_manager: Some(FIELD_MANAGER.into()),
+                ..Default::default()
+            },
+            &objects::namespace(&spec),
+        )
+        .await
+    {
         Ok(_) => true,
         Err(e) if api_code(&e) == Some(409) => {
             let existing = ns_api.get(&namespace).await.map_err(|e| host.map(e))?;
             check_takeover(&existing, &opts.name, &identity)?;
             if !opts.if_not_exists {
-                return Err(Error::AlreadyYours { name: opts.name.clone() });
+                return Err(Error::AlreadyYours {
+                    name: opts.name.clone(),
+                });
             }
             // Re-apply keeps the expiry unless a new TTL was asked for.
             if opts.ttl.is_none() {
-                spec.expires_at = existing.metadata.annotations.as_ref().and_then(|a| a.get(ANN_EXPIRES)).cloned().or(spec.expires_at);
+                spec.expires_at = existing
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(ANN_EXPIRES))
+                    .cloned()
+                    .or(spec.expires_at);
             }
             if opts.team.is_none() {
-                spec.team = existing.metadata.annotations.as_ref().and_then(|a| a.get(ANN_TEAM)).cloned();
+                spec.team = existing
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(ANN_TEAM))
+                    .cloned();
             }
-            if opts.template.is_none() {
-                if let Some(t) = existing.metadata.annotations.as_ref().and_then(|a| a.get(ANN_TEMPLATE)) {
-                    if let Ok((n, t)) = policy.template(Some(t)) {
-                        spec.template_name = n.to_string();
-                        spec.template = t.clone();
-                    }
-                }
+            if opts.template.is_none()
+                && let Some(t) = existing
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(ANN_TEMPLATE))
+                && let Ok((n, t)) = policy.template(Some(t))
+            {
+                spec.template_name = n.to_string();
+                spec.template = t.clone();
             }
             apply(host, ns_api.clone(), &objects::namespace(&spec)).await?;
             false
@@ -161,22 +205,42 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
     progress("applying guardrails: quota, limits, network policy, service account, RBAC");
     apply_guardrails(host, &spec).await?;
     let env = get(host, &opts.name).await?;
-    Ok(Created { environment: env, created })
+    Ok(Created {
+        environment: env,
+        created,
+    })
 }
 
 /// Refuses to take over a namespace kubenv does not manage or that someone else owns.
 fn check_takeover(ns: &Namespace, name: &str, me: &Identity) -> Result<()> {
     let nsname = ns.metadata.name.clone().unwrap_or_default();
     if ns.metadata.deletion_timestamp.is_some() {
-        return Err(Error::Terminating { name: name.to_string() });
+        return Err(Error::Terminating {
+            name: name.to_string(),
+        });
     }
-    let managed = ns.metadata.labels.as_ref().and_then(|l| l.get(LABEL_MANAGED_BY)).map(String::as_str) == Some(MANAGED_BY);
+    let managed = ns
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(LABEL_MANAGED_BY))
+        .map(String::as_str)
+        == Some(MANAGED_BY);
     if !managed {
         return Err(Error::TakenByUnmanaged { namespace: nsname });
     }
-    let owner = ns.metadata.annotations.as_ref().and_then(|a| a.get(ANN_OWNER)).cloned().unwrap_or_default();
+    let owner = ns
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ANN_OWNER))
+        .cloned()
+        .unwrap_or_default();
     if owner != me.name {
-        return Err(Error::OwnedByOther { name: name.to_string(), owner });
+        return Err(Error::OwnedByOther {
+            name: name.to_string(),
+            owner,
+        });
     }
     Ok(())
 }
@@ -199,14 +263,22 @@ pub async fn get_ns(host: &Host, name: &str, policy: &Policy) -> Result<(Environ
     let ns_api: Api<Namespace> = Api::all(host.client.clone());
     let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &namespace);
     let (ns, quota) = futures::join!(ns_api.get_opt(&namespace), q_api.get_opt(QUOTA_NAME));
-    let ns = ns.map_err(|e| host.map(e))?.ok_or_else(|| Error::NotFound { name: name.to_string(), namespace: namespace.clone() })?;
+    let ns = ns
+        .map_err(|e| host.map(e))?
+        .ok_or_else(|| Error::NotFound {
+            name: name.to_string(),
+            namespace: namespace.clone(),
+        })?;
     let quota = match quota {
         Ok(q) => q,
         Err(e) if api_code(&e) == Some(403) => None,
         Err(e) => return Err(host.map(e)),
     };
-    let env = Environment::from_namespace(&ns, quota.as_ref(), jiff::Timestamp::now())
-        .ok_or(Error::NotManaged { namespace: namespace.clone() })?;
+    let env = Environment::from_namespace(&ns, quota.as_ref(), jiff::Timestamp::now()).ok_or(
+        Error::NotManaged {
+            namespace: namespace.clone(),
+        },
+    )?;
     Ok((env, ns))
 }
 
@@ -236,10 +308,17 @@ pub async fn list(host: &Host, opts: &ListOptions) -> Result<Vec<Environment>> {
     let qp = ListParams::default().labels(&managed_selector());
     let need_me = !opts.all && opts.owner.is_none();
     let (nss, quotas, me) = futures::join!(ns_api.list(&lp), q_api.list(&qp), async {
-        if need_me { host.identity().await.map(Some) } else { Ok(None) }
+        if need_me {
+            host.identity().await.map(Some)
+        } else {
+            Ok(None)
+        }
     });
     let nss = nss.map_err(|e| match api_code(&e) {
-        Some(400) => Error::InvalidInput(format!("invalid label selector {sel:?}: {}", crate::error::root_cause(&e))),
+        Some(400) => Error::InvalidInput(format!(
+            "invalid label selector {sel:?}: {}",
+            crate::error::root_cause(&e)
+        )),
         _ => host.map(e),
     })?;
     // Without cluster-wide read on quotas, show environments without usage.
@@ -267,12 +346,19 @@ pub async fn list(host: &Host, opts: &ListOptions) -> Result<Vec<Environment>> {
             let quota = by_ns.get(&nsname).copied();
             let mut env = Environment::from_namespace(ns, quota, now)?;
             if quotas.is_none() && env.status == Status::Incomplete {
-                env.status = if env.sleeping_since.is_some() { Status::Sleeping } else { Status::Active };
+                env.status = if env.sleeping_since.is_some() {
+                    Status::Sleeping
+                } else {
+                    Status::Active
+                };
             }
             Some(env)
         })
         .filter(|e| match &owner {
-            Some(o) => e.owner.as_deref() == Some(o.as_str()) || e.owner.as_deref().map(owner_label).as_deref() == Some(o.as_str()),
+            Some(o) => {
+                e.owner.as_deref() == Some(o.as_str())
+                    || e.owner.as_deref().map(owner_label).as_deref() == Some(o.as_str())
+            }
             None => true,
         })
         .collect();
@@ -287,25 +373,47 @@ pub struct DeleteOptions {
 }
 
 /// Checks that the caller may change someone's environment: the owner may; anyone else must
-/// prove platform-admin rights (may update the environment's ResourceQuota).
-pub async fn authorize_change(host: &Host, env: &Environment, action: &str) -> Result<()> {
-    let Some(owner) = env.owner.as_deref() else { return Ok(()) };
+/// prove platform-admin rights: RBAC must allow them `VERB environments.kubenv.dev` in the
+/// environment's namespace (a virtual resource: cluster-admin has it, and `kubenv admin init`
+/// grants it to the platform team; engineers do not have it).
+pub async fn authorize_change(host: &Host, env: &Environment, verb: &str) -> Result<()> {
+    let Some(owner) = env.owner.as_deref() else {
+        return Ok(());
+    };
     let me = host.identity().await?;
     if me.name == owner {
         return Ok(());
     }
-    if can_i(host, "update", "resourcequotas", &env.namespace).await? {
+    if can_i(host, verb, ADMIN_GROUP, "environments", &env.namespace).await? {
         return Ok(());
     }
-    Err(Error::NotOwner { name: env.name.clone(), owner: owner.to_string(), action: action.to_string() })
+    let action = match verb {
+        "sleep" => "put to sleep",
+        other => other,
+    };
+    Err(Error::NotOwner {
+        name: env.name.clone(),
+        owner: owner.to_string(),
+        action: action.to_string(),
+    })
 }
 
-pub async fn can_i(host: &Host, verb: &str, resource: &str, namespace: &str) -> Result<bool> {
+/// The API group of kubenv's virtual RBAC resource `environments`.
+pub const ADMIN_GROUP: &str = "kubenv.dev";
+
+pub async fn can_i(
+    host: &Host,
+    verb: &str,
+    group: &str,
+    resource: &str,
+    namespace: &str,
+) -> Result<bool> {
     let api: Api<SelfSubjectAccessReview> = Api::all(host.client.clone());
     let review = SelfSubjectAccessReview {
         spec: SelfSubjectAccessReviewSpec {
             resource_attributes: Some(ResourceAttributes {
                 verb: Some(verb.into()),
+                group: Some(group.into()),
                 resource: Some(resource.into()),
                 namespace: Some(namespace.into()),
                 ..Default::default()
@@ -314,7 +422,10 @@ pub async fn can_i(host: &Host, verb: &str, resource: &str, namespace: &str) -> 
         },
         ..Default::default()
     };
-    let r = api.create(&PostParams::default(), &review).await.map_err(|e| host.map(e))?;
+    let r = api
+        .create(&PostParams::default(), &review)
+        .await
+        .map_err(|e| host.map(e))?;
     Ok(r.status.is_some_and(|s| s.allowed))
 }
 
@@ -329,7 +440,10 @@ pub async fn delete(host: &Host, opts: &DeleteOptions) -> Result<Option<Environm
     authorize_change(host, &env, "delete").await?;
     let ns_api: Api<Namespace> = Api::all(host.client.clone());
     let dp = DeleteParams {
-        preconditions: Some(Preconditions { uid: None, resource_version: None }),
+        preconditions: Some(Preconditions {
+            uid: None,
+            resource_version: None,
+        }),
         ..DeleteParams::background()
     };
     match ns_api.delete(&env.namespace, &dp).await {
@@ -348,7 +462,10 @@ pub async fn wait_gone(host: &Host, namespace: &str, progress: Progress<'_>) -> 
     loop {
         match ns_api.get_opt(namespace).await.map_err(|e| host.map(e))? {
             None => return Ok(()),
-            Some(_) => progress(&format!("waiting for namespace {namespace} to be finalized ({}s)", start.elapsed().as_secs())),
+            Some(_) => progress(&format!(
+                "waiting for namespace {namespace} to be finalized ({}s)",
+                start.elapsed().as_secs()
+            )),
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -356,11 +473,19 @@ pub async fn wait_gone(host: &Host, namespace: &str, progress: Progress<'_>) -> 
 
 /// Waits until an environment is ready to use: its ServiceAccount exists and its quota has
 /// been computed by the quota controller.
-pub async fn wait_ready(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<Environment> {
+pub async fn wait_ready(
+    host: &Host,
+    env: &Environment,
+    progress: Progress<'_>,
+) -> Result<Environment> {
     let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &env.namespace);
     loop {
         let q = q_api.get_opt(QUOTA_NAME).await.map_err(|e| host.map(e))?;
-        if q.as_ref().and_then(|q| q.status.as_ref()).and_then(|s| s.used.as_ref()).is_some() {
+        if q.as_ref()
+            .and_then(|q| q.status.as_ref())
+            .and_then(|s| s.used.as_ref())
+            .is_some()
+        {
             return get(host, &env.name).await;
         }
         progress("waiting for the quota controller");
@@ -373,7 +498,10 @@ pub async fn wait_ready(host: &Host, env: &Environment, progress: Progress<'_>) 
 pub async fn annotate(host: &Host, namespace: &str, key: &str, value: Option<&str>) -> Result<()> {
     let ns_api: Api<Namespace> = Api::all(host.client.clone());
     let patch = serde_json::json!({"metadata": {"annotations": {key: value}}});
-    ns_api.patch(namespace, &PatchParams::default(), &Patch::Merge(&patch)).await.map_err(|e| host.map(e))?;
+    ns_api
+        .patch(namespace, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(|e| host.map(e))?;
     Ok(())
 }
 

@@ -67,13 +67,19 @@ async fn workloads(host: &Host, ns: &str) -> Result<Vec<(Kind, ApiResource, Dyna
     let (cj, j) = match j {
         Err(e) if api_code(&e) == Some(404) => {
             let old = resource("batch", "v1beta1", "CronJob", "cronjobs");
-            let r = Api::<DynamicObject>::namespaced_with(c, ns, &old).list(&lp).await;
+            let r = Api::<DynamicObject>::namespaced_with(c, ns, &old)
+                .list(&lp)
+                .await;
             (old, r)
         }
         other => (cj, other),
     };
     let mut out = Vec::new();
-    for (kind, ar, list) in [(Kind::Deployment, dep, d), (Kind::StatefulSet, sts, s), (Kind::CronJob, cj, j)] {
+    for (kind, ar, list) in [
+        (Kind::Deployment, dep, d),
+        (Kind::StatefulSet, sts, s),
+        (Kind::CronJob, cj, j),
+    ] {
         for o in list.map_err(|e| host.map(e))?.items {
             out.push((kind, ar.clone(), o));
         }
@@ -82,11 +88,18 @@ async fn workloads(host: &Host, ns: &str) -> Result<Vec<(Kind, ApiResource, Dyna
 }
 
 fn ann(o: &DynamicObject, key: &str) -> Option<String> {
-    o.metadata.annotations.as_ref().and_then(|a| a.get(key)).cloned()
+    o.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(key))
+        .cloned()
 }
 
 fn replicas(o: &DynamicObject) -> i64 {
-    o.data.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
+    o.data
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
 }
 
 /// The patch that puts one workload to sleep, or None if it needs nothing.
@@ -94,7 +107,11 @@ fn sleep_patch(kind: Kind, o: &DynamicObject) -> Option<Value> {
     let rv = o.metadata.resource_version.clone();
     match kind {
         Kind::CronJob => {
-            let suspended = o.data.pointer("/spec/suspend").and_then(Value::as_bool).unwrap_or(false);
+            let suspended = o
+                .data
+                .pointer("/spec/suspend")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             (!suspended).then(|| {
                 json!({"metadata": {"resourceVersion": rv, "annotations": {ANN_SUSPENDED: "true"}}, "spec": {"suspend": true}})
             })
@@ -149,22 +166,36 @@ async fn patch_all(
         tasks.push(async move {
             let mut obj = obj;
             for _ in 0..8 {
-                let Some(patch) = decide(kind, &obj) else { return Ok(None) };
-                let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+                let Some(patch) = decide(kind, &obj) else {
+                    return Ok(None);
+                };
+                let pp = PatchParams {
+                    field_manager: Some(FIELD_MANAGER.into()),
+                    ..Default::default()
+                };
                 match api.patch(&name, &pp, &Patch::Merge(&patch)).await {
                     Ok(_) => return Ok(Some(format!("{}/{name}", kind.label()))),
-                    Err(e) if api_code(&e) == Some(409) => match api.get_opt(&name).await.map_err(|e| host.map(e))? {
-                        Some(fresh) if !excluded(&fresh) => obj = fresh,
-                        _ => return Ok(None),
-                    },
+                    Err(e) if api_code(&e) == Some(409) => {
+                        match api.get_opt(&name).await.map_err(|e| host.map(e))? {
+                            Some(fresh) if !excluded(&fresh) => obj = fresh,
+                            _ => return Ok(None),
+                        }
+                    }
                     Err(e) if api_code(&e) == Some(404) => return Ok(None),
                     Err(e) => return Err(host.map(e)),
                 }
             }
-            Err(Error::Other(format!("{}/{name} kept changing under kubenv; re-run the command", kind.label())))
+            Err(Error::Other(format!(
+                "{}/{name} kept changing under kubenv; re-run the command",
+                kind.label()
+            )))
         });
     }
-    let changed: Vec<String> = futures::future::try_join_all(tasks).await?.into_iter().flatten().collect();
+    let changed: Vec<String> = futures::future::try_join_all(tasks)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
     Ok((changed, excluded_names))
 }
 
@@ -224,7 +255,10 @@ pub async fn wake(host: &Host, env: &Environment, progress: Progress<'_>) -> Res
     let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &env.namespace);
     progress("restoring workloads");
     // Lift the pod block first so restored workloads can start at once.
-    match q_api.delete(SLEEP_QUOTA_NAME, &DeleteParams::default()).await {
+    match q_api
+        .delete(SLEEP_QUOTA_NAME, &DeleteParams::default())
+        .await
+    {
         Ok(_) => {}
         Err(e) if api_code(&e) == Some(404) => {}
         Err(e) => return Err(host.map(e)),

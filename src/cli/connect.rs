@@ -1,0 +1,263 @@
+//! `kubenv connect` and `kubenv disconnect`: kubeconfig contexts for environments.
+
+use super::Ctx;
+use crate::output::Format;
+use kubenv::cluster::Host;
+use kubenv::env::{Environment, Status, ops, sleep};
+use kubenv::kubeconfig::{self, EnvEntry};
+use kubenv::token::{self, DEFAULT_TOKEN_TTL};
+use kubenv::{Error, Result};
+use serde_json::json;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Credentials {
+    /// `kubenv token` as a kubectl exec plugin: short-lived tokens minted on demand
+    Exec,
+    /// A short-lived token embedded in the kubeconfig
+    Token,
+    /// Your own host-cluster credentials, with the environment's namespace
+    Host,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:
+  kubenv connect pr-42                          switch kubectl to the environment
+  kubenv connect pr-42 --print > env.kubeconfig # self-contained, for a CI deploy step
+  kubenv connect pr-42 -- kubectl apply -f app.yaml")]
+pub struct Args {
+    /// Environment name (on a terminal, omit it to pick from a list)
+    pub name: Option<String>,
+    /// Print a self-contained kubeconfig (embedded short-lived token) and write nothing
+    #[arg(long)]
+    pub print: bool,
+    /// How the context authenticates
+    #[arg(long, value_enum, default_value_t = Credentials::Exec)]
+    pub credentials: Credentials,
+    /// Lifetime of minted tokens (at least 10m)
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub token_ttl: Option<String>,
+    /// Write the context but keep the current one
+    #[arg(long)]
+    pub no_switch: bool,
+    /// Run this command with a temporary KUBECONFIG for the environment, and exit with its code
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+fn token_ttl(s: Option<&str>) -> Result<Duration> {
+    match s {
+        Some(s) => {
+            let d = kubenv::names::parse_duration(s)?;
+            if d < token::MIN_TOKEN_TTL {
+                return Err(Error::InvalidInput(format!(
+                    "--token-ttl {s} is too short; the API server needs at least 10m"
+                )));
+            }
+            Ok(d)
+        }
+        None => Ok(DEFAULT_TOKEN_TTL),
+    }
+}
+
+/// Builds the kubeconfig entries for an environment with the chosen credentials.
+async fn entry(
+    ctx: &Ctx,
+    host: &Host,
+    env: &Environment,
+    creds: Credentials,
+    ttl: Duration,
+) -> Result<EnvEntry> {
+    let user = match creds {
+        Credentials::Exec => {
+            let exe =
+                std::env::current_exe().map_err(|e| Error::io("finding the kubenv binary", e))?;
+            let mut args = vec![
+                "token".to_string(),
+                env.name.clone(),
+                "--context".into(),
+                host.context.clone(),
+                "--namespace".into(),
+                env.namespace.clone(),
+            ];
+            if let Some(k) = &host.explicit_kubeconfig {
+                let abs = std::path::absolute(k).unwrap_or_else(|_| k.clone());
+                args.push("--kubeconfig".into());
+                args.push(abs.to_string_lossy().into_owned());
+            }
+            if ttl != DEFAULT_TOKEN_TTL {
+                args.push("--token-ttl".into());
+                args.push(format!("{}s", ttl.as_secs()));
+            }
+            Some(json!({"exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                "command": exe.to_string_lossy(),
+                "args": args,
+                "env": null,
+                "provideClusterInfo": true,
+                "interactiveMode": "Never",
+                "installHint": "kubenv mints this context's credentials; install it (see its README) or reconnect with `kubenv connect --credentials token`",
+            }}))
+        }
+        Credentials::Token => {
+            let t = token::mint(host, &env.name, &env.namespace, ttl, &|_| {}).await?;
+            Some(json!({"token": t.token}))
+        }
+        Credentials::Host => None,
+    };
+    let _ = ctx;
+    let mut cluster =
+        serde_json::to_value(&host.cluster).map_err(|e| Error::Other(e.to_string()))?;
+    if let Some(o) = cluster.as_object_mut() {
+        o.remove("extensions");
+    }
+    Ok(EnvEntry {
+        env: env.name.clone(),
+        namespace: env.namespace.clone(),
+        host_context: host.context.clone(),
+        cluster_name: format!("kubenv-{}", host.cluster_name),
+        cluster,
+        user,
+        host_user: host.user_name.clone(),
+    })
+}
+
+/// Writes an environment's context into the user's kubeconfig.
+pub async fn connect_env(
+    ctx: &Ctx,
+    host: &Host,
+    env: &Environment,
+    creds: Credentials,
+    switch: bool,
+    ttl: Option<Duration>,
+) -> Result<std::path::PathBuf> {
+    let e = entry(ctx, host, env, creds, ttl.unwrap_or(DEFAULT_TOKEN_TTL)).await?;
+    kubeconfig::write_env(&host.paths, &e, switch)
+}
+
+async fn pick(ctx: &Ctx, host: &Host) -> Result<String> {
+    let envs = ops::list(host, &ops::ListOptions::default()).await?;
+    if envs.is_empty() {
+        return Err(Error::InvalidInput(
+            "you have no environments; create one with `kubenv create NAME`".into(),
+        ));
+    }
+    let items: Vec<String> = envs
+        .iter()
+        .map(|e| format!("{}  ({})", e.name, e.status))
+        .collect();
+    match ctx.out.pick("Connect to which environment?", &items) {
+        Some(i) => Ok(envs[i].name.clone()),
+        None => Err(Error::InvalidInput("no environment picked".into())),
+    }
+}
+
+pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
+    let ttl = token_ttl(a.token_ttl.as_deref())?;
+    if let Some(n) = &a.name {
+        kubenv::names::namespace_for(n, "")?;
+    } else if !ctx.out.stdin_tty || a.print || !a.command.is_empty() {
+        return Err(Error::InvalidInput(
+            "no environment named; pass NAME (see `kubenv list`)".into(),
+        ));
+    }
+    let host = ctx.host().await?;
+    let name = match a.name {
+        Some(n) => n,
+        None => pick(ctx, &host).await?,
+    };
+    let progress = ctx.out.progress();
+    let step = |m: &str| progress.step(m);
+    let env = host
+        .deadline("the environment", ops::get(&host, &name))
+        .await?;
+    if env.status == Status::Terminating {
+        return Err(Error::Terminating { name });
+    }
+    if env.status == Status::Sleeping {
+        step("waking the environment");
+        host.deadline("wake", sleep::wake(&host, &env, &step))
+            .await?;
+        ctx.out
+            .note(&format!("environment {name} was asleep; woke it"));
+    }
+    if a.print || !a.command.is_empty() {
+        let t = host
+            .deadline(
+                "a token",
+                token::mint(&host, &env.name, &env.namespace, ttl, &step),
+            )
+            .await?;
+        let mut e = entry(ctx, &host, &env, Credentials::Host, ttl).await?;
+        e.user = Some(json!({"token": t.token}));
+        let doc = e.standalone();
+        progress.finish();
+        if a.print {
+            match ctx.out.format {
+                Format::Json => ctx.out.value(&doc),
+                _ => ctx.out.out(&kubeconfig::to_yaml(&doc)?),
+            }
+            return Ok(0);
+        }
+        return run_with(ctx, &doc, &a.command).await;
+    }
+    let path = connect_env(ctx, &host, &env, a.credentials, !a.no_switch, Some(ttl)).await?;
+    progress.finish();
+    match ctx.out.format {
+        Format::Table => {
+            let mut msg = format!("context {} written to {}", env.context, path.display());
+            if !a.no_switch {
+                msg.push_str("; it is now current");
+            }
+            ctx.out.out(&msg);
+        }
+        Format::Name => ctx.out.out(&format!("context/{}", env.context)),
+        _ => ctx.out.environment(&env),
+    }
+    Ok(0)
+}
+
+/// Runs a command with a temporary KUBECONFIG holding only the environment.
+async fn run_with(ctx: &Ctx, doc: &serde_json::Value, cmd: &[String]) -> Result<i32> {
+    let dir = std::env::temp_dir().join(format!("kubenv-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating a temporary folder", e))?;
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .map_err(|e| Error::io("securing a temporary folder", e))?;
+    let path = dir.join("kubeconfig");
+    let result = async {
+        kubeconfig::write_standalone(&path, doc)?;
+        ctx.out.debug(&format!("running {:?} with KUBECONFIG={}", cmd, path.display()));
+        let mut child = tokio::process::Command::new(&cmd[0])
+            .args(&cmd[1..])
+            .env("KUBECONFIG", &path)
+            .spawn()
+            .map_err(|e| Error::InvalidInput(format!("cannot run {:?}: {e}", cmd[0])))?;
+        // Ctrl-C reaches the child too (same process group); wait for it to finish.
+        loop {
+            tokio::select! {
+                s = child.wait() => {
+                    let s = s.map_err(|e| Error::io("waiting for the command", e))?;
+                    return Ok(s.code().unwrap_or(128 + std::os::unix::process::ExitStatusExt::signal(&s).unwrap_or(1)));
+                }
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DisconnectArgs {}
+
+pub async fn run_disconnect(ctx: &Ctx, _a: DisconnectArgs) -> Result<i32> {
+    let paths = kubeconfig::paths(ctx.global.kubeconfig.as_deref());
+    match kubeconfig::disconnect(&paths)? {
+        Some(c) => ctx.out.out(&format!("switched back to context {c}")),
+        None => ctx
+            .out
+            .note("the current context is not a kubenv environment; nothing to do"),
+    }
+    Ok(0)
+}

@@ -1,0 +1,162 @@
+//! The command line: global flags, one module per subcommand. Each subcommand turns its
+//! flags into the library's options struct, calls the library, and hands the result to
+//! `output`. Nothing here builds Kubernetes objects.
+
+pub mod connect;
+pub mod create;
+pub mod delete;
+pub mod list;
+pub mod sleep;
+pub mod token;
+
+use crate::output::{Format, Output};
+use clap::{Parser, Subcommand};
+use kubenv::cluster::{Host, HostOptions};
+use kubenv::{Error, Result};
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Start here:
+  kubenv create pr-42 --ttl 2d        make an environment and switch kubectl to it
+  kubectl apply -f app.yaml           work in it as usual
+  kubenv list                         your environments, with quota use and expiry
+  kubenv sleep pr-42 / kubenv wake pr-42
+  kubenv delete pr-42 --yes
+
+Exit codes: 0 ok, 1 failure, 2 invalid input, 3 not found, 4 already exists / owned by
+someone else, 5 forbidden or not managed by kubenv, 6 cluster unreachable or timed out.";
+
+#[derive(Parser, Debug)]
+#[command(name = "kubenv", version, about = "Self-service, governed Kubernetes environments on a shared cluster",
+          after_help = AFTER_HELP, arg_required_else_help = true, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Global {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        help_heading = "Global options"
+    )]
+    pub kubeconfig: Option<PathBuf>,
+    /// The host cluster's kubeconfig context (default: the current context)
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        help_heading = "Global options"
+    )]
+    pub context: Option<String>,
+    /// Output format
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table, help_heading = "Global options")]
+    pub output: Format,
+    /// Print only results, no progress or notes
+    #[arg(short, long, global = true, help_heading = "Global options")]
+    pub quiet: bool,
+    /// More detail on stderr (never credentials)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
+    pub verbose: u8,
+    /// Answer yes to confirmations
+    #[arg(short = 'y', long, global = true, help_heading = "Global options")]
+    pub yes: bool,
+    /// Deadline for the command's work with the cluster, e.g. 30s, 2m
+    #[arg(
+        long,
+        global = true,
+        value_name = "DURATION",
+        default_value = "30s",
+        allow_hyphen_values = true,
+        help_heading = "Global options"
+    )]
+    pub timeout: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create an environment (namespace + guardrails) and connect to it
+    Create(create::Args),
+    /// List environments
+    #[command(visible_alias = "ls")]
+    List(list::Args),
+    /// Show one environment
+    Get(list::GetArgs),
+    /// Write a kubeconfig context for an environment and switch to it
+    Connect(connect::Args),
+    /// Switch kubectl back to the context in use before `connect`
+    Disconnect(connect::DisconnectArgs),
+    /// Print a short-lived credential for an environment (kubectl exec plugin)
+    Token(token::Args),
+    /// Scale an environment's workloads to zero and block new pods
+    Sleep(sleep::Args),
+    /// Restore what `sleep` scaled down
+    Wake(sleep::Args),
+    /// Delete an environment and its kubeconfig entries
+    #[command(visible_alias = "rm")]
+    Delete(delete::Args),
+}
+
+/// What every subcommand gets: the output and how to reach the cluster.
+pub struct Ctx {
+    pub out: Output,
+    pub global: Global,
+}
+
+impl Ctx {
+    pub fn host_options(&self) -> Result<HostOptions> {
+        let timeout = kubenv::names::parse_duration(&self.global.timeout)
+            .map_err(|e| Error::InvalidInput(format!("--timeout: {e}")))?;
+        Ok(HostOptions {
+            kubeconfig: self.global.kubeconfig.clone(),
+            context: self.global.context.clone(),
+            timeout: Some(timeout),
+        })
+    }
+
+    pub async fn host(&self) -> Result<Host> {
+        let h = kubenv::cluster::connect(&self.host_options()?).await?;
+        self.out.debug(&format!(
+            "host cluster {} (context {})",
+            h.endpoint.server, h.context
+        ));
+        Ok(h)
+    }
+
+    /// Whether to ask before acting: on a terminal, without --yes.
+    pub fn must_confirm(&self, flag_yes: bool) -> Result<bool> {
+        if self.global.yes || flag_yes {
+            return Ok(false);
+        }
+        if !self.out.stdin_tty {
+            return Err(Error::InvalidInput(
+                "refusing to ask for confirmation off a terminal; pass --yes".into(),
+            ));
+        }
+        Ok(true)
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<i32> {
+    let out = Output::new(cli.global.output, cli.global.quiet, cli.global.verbose);
+    let ctx = Ctx {
+        out,
+        global: cli.global,
+    };
+    match cli.command {
+        Command::Create(a) => create::run(&ctx, a).await,
+        Command::List(a) => list::run(&ctx, a).await,
+        Command::Get(a) => list::run_get(&ctx, a).await,
+        Command::Connect(a) => connect::run(&ctx, a).await,
+        Command::Disconnect(a) => connect::run_disconnect(&ctx, a).await,
+        Command::Token(a) => token::run(&ctx, a).await,
+        Command::Sleep(a) => sleep::run(&ctx, a, true).await,
+        Command::Wake(a) => sleep::run(&ctx, a, false).await,
+        Command::Delete(a) => delete::run(&ctx, a).await,
+    }
+}

@@ -1,0 +1,58 @@
+//! `kubenv sleep` and `kubenv wake`.
+
+use super::Ctx;
+use crate::output::Format;
+use kubenv::Result;
+use kubenv::env::{ops, sleep};
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:
+  kubenv sleep pr-42     scale every Deployment/StatefulSet to 0, suspend CronJobs
+  kubenv wake pr-42      restore exactly what sleep changed")]
+pub struct Args {
+    /// Environment name
+    pub name: String,
+}
+
+pub async fn run(ctx: &Ctx, a: Args, to_sleep: bool) -> Result<i32> {
+    kubenv::names::namespace_for(&a.name, "")?;
+    let host = ctx.host().await?;
+    let progress = ctx.out.progress();
+    let step = |m: &str| progress.step(m);
+    let report = host
+        .deadline(if to_sleep { "sleep" } else { "wake" }, async {
+            let env = ops::get(&host, &a.name).await?;
+            if to_sleep {
+                ops::authorize_change(&host, &env, "sleep").await?;
+                sleep::sleep(&host, &env, &step).await
+            } else {
+                sleep::wake(&host, &env, &step).await
+            }
+        })
+        .await?;
+    progress.finish();
+    match ctx.out.format {
+        Format::Table => {
+            let verb = if to_sleep { "asleep" } else { "awake" };
+            let msg = if report.was_changed {
+                format!(
+                    "environment {} is {verb} ({} workloads changed)",
+                    report.name,
+                    report.changed.len()
+                )
+            } else {
+                format!(
+                    "environment {} was already {verb}; nothing changed",
+                    report.name
+                )
+            };
+            ctx.out.out(&msg);
+            for x in &report.excluded {
+                ctx.out.note(&format!("left alone (opted out): {x}"));
+            }
+        }
+        Format::Name => ctx.out.out(&format!("environment/{}", report.name)),
+        _ => ctx.out.value(&report),
+    }
+    Ok(0)
+}

@@ -1,0 +1,266 @@
+//! Test harness: a real cluster (KUBENV_TEST_KUBECONFIG, set by scripts/test.sh), one sandbox
+//! per test (its own kubeconfig, token cache and HOME), the built kubenv binary, and kubectl
+//! as the independent client that checks what kubenv did.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const KUBENV: &str = env!("CARGO_BIN_EXE_kubenv");
+
+pub struct Cluster {
+    /// A flattened admin kubeconfig (CA inlined) every sandbox starts from.
+    pub admin: String,
+    pub work: PathBuf,
+}
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+pub fn cluster() -> &'static Cluster {
+    CLUSTER.get_or_init(|| {
+        let kc = std::env::var("KUBENV_TEST_KUBECONFIG").unwrap_or_else(|_| {
+            panic!(
+                "KUBENV_TEST_KUBECONFIG is not set: the integration tests need a real cluster. \
+                 Run scripts/test.sh (it starts a local control plane), or point KUBENV_TEST_KUBECONFIG \
+                 at a cluster-admin kubeconfig."
+            )
+        });
+        let out = Command::new("kubectl")
+            .args(["--kubeconfig", &kc, "config", "view", "--flatten", "--raw", "--minify"])
+            .output()
+            .expect("kubectl runs");
+        assert!(out.status.success(), "kubectl config view: {}", String::from_utf8_lossy(&out.stderr));
+        let admin = String::from_utf8(out.stdout).unwrap();
+        let v: Value = serde_saphyr::from_str(&admin).unwrap();
+        assert!(v["clusters"][0]["cluster"]["server"].is_string(), "the admin kubeconfig names a server");
+        let work = std::env::temp_dir().join(format!("kubenv-e2e-{}", std::process::id()));
+        std::fs::create_dir_all(&work).unwrap();
+        let c = Cluster { admin, work };
+        // Shared fixtures for non-admin users.
+        let admin_path = c.work.join("admin.kubeconfig");
+        std::fs::write(&admin_path, &c.admin).unwrap();
+        let role = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/engineer-role.yaml");
+        run_ok(Command::new("kubectl").args(["--kubeconfig", admin_path.to_str().unwrap(), "apply", "-f", role]));
+        let _ = Command::new("kubectl").args(["--kubeconfig", admin_path.to_str().unwrap(), "create", "namespace", "kubenv-e2e-users"]).output();
+        c
+    })
+}
+
+fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("command runs");
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The result of running a command.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn code(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// One test's private world on the shared cluster.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub kubeconfig: PathBuf,
+    pub admin_kubeconfig: PathBuf,
+    pub tag: String,
+    envs: std::sync::Mutex<Vec<String>>,
+    bindings: std::sync::Mutex<Vec<String>>,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let c = cluster();
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("home/.kube/config");
+        std::fs::create_dir_all(kubeconfig.parent().unwrap()).unwrap();
+        std::fs::write(&kubeconfig, &c.admin).unwrap();
+        let admin_kubeconfig = dir.path().join("admin.kubeconfig");
+        std::fs::write(&admin_kubeconfig, &c.admin).unwrap();
+        let n = SEQ.fetch_add(1, Ordering::SeqCst);
+        let tag = format!("{:x}{n}", std::process::id() % 0xfff);
+        Sandbox {
+            dir,
+            kubeconfig,
+            admin_kubeconfig,
+            tag,
+            envs: Default::default(),
+            bindings: Default::default(),
+        }
+    }
+
+    /// A unique environment name for this test; deleted when the sandbox is dropped.
+    pub fn name(&self, base: &str) -> String {
+        let n = format!("{base}-{}", self.tag);
+        self.envs.lock().unwrap().push(n.clone());
+        n
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// `kubenv ARGS` with this sandbox's kubeconfig, cache and HOME, no terminal.
+    pub fn kubenv(&self, args: &[&str]) -> Run {
+        self.kubenv_with(args, &[])
+    }
+
+    pub fn kubenv_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(KUBENV);
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.path("home"))
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("KUBENV_CACHE_DIR", self.path("cache"))
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("kubenv runs"))
+    }
+
+    /// kubectl as cluster admin, independent of anything kubenv wrote.
+    pub fn admin(&self, args: &[&str]) -> Run {
+        self.kubectl_with(&self.admin_kubeconfig, args)
+    }
+
+    pub fn admin_json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.extend(["-o", "json"]);
+        self.admin(&a).ok().json()
+    }
+
+    /// kubectl with the sandbox's kubeconfig (the contexts kubenv wrote).
+    pub fn kubectl(&self, args: &[&str]) -> Run {
+        self.kubectl_with(&self.kubeconfig, args)
+    }
+
+    pub fn kubectl_with(&self, kubeconfig: &Path, args: &[&str]) -> Run {
+        let mut cmd = Command::new("kubectl");
+        cmd.args(args)
+            .env("KUBECONFIG", kubeconfig)
+            .env("HOME", self.path("home"))
+            .env("KUBENV_CACHE_DIR", self.path("cache"))
+            .stdin(Stdio::null());
+        Run::from(cmd.output().expect("kubectl runs"))
+    }
+
+    pub fn namespace_exists(&self, ns: &str) -> bool {
+        let r = self.admin(&["get", "namespace", ns, "-o", "name", "--ignore-not-found"]);
+        !r.stdout.trim().is_empty()
+    }
+
+    /// A kubeconfig for a non-admin user (a ServiceAccount bound to the engineer role),
+    /// which works on any cluster.
+    pub fn user(&self, name: &str) -> (PathBuf, String) {
+        let sa = format!("{name}-{}", self.tag);
+        let ns = "kubenv-e2e-users";
+        self.admin(&["-n", ns, "create", "serviceaccount", &sa])
+            .ok();
+        let binding = format!("kubenv-e2e-{sa}");
+        self.admin(&[
+            "create",
+            "clusterrolebinding",
+            &binding,
+            "--clusterrole=kubenv-e2e-engineer",
+            &format!("--serviceaccount={ns}:{sa}"),
+        ])
+        .ok();
+        self.bindings.lock().unwrap().push(binding);
+        let token = self
+            .admin(&["-n", ns, "create", "token", &sa, "--duration=2h"])
+            .ok()
+            .stdout
+            .trim()
+            .to_string();
+        let mut v: Value = serde_saphyr::from_str(&cluster().admin).unwrap();
+        v["users"] = serde_json::json!([{"name": name, "user": {"token": token}}]);
+        v["contexts"][0]["context"]["user"] = serde_json::json!(name);
+        v["contexts"][0]["name"] = serde_json::json!(name);
+        v["current-context"] = serde_json::json!(name);
+        let path = self.path(&format!("{name}.kubeconfig"));
+        std::fs::write(&path, serde_saphyr::to_string(&v).unwrap()).unwrap();
+        (path, format!("system:serviceaccount:{ns}:{sa}"))
+    }
+
+    pub fn read_kubeconfig(&self) -> Value {
+        serde_saphyr::from_str(&std::fs::read_to_string(&self.kubeconfig).unwrap()).unwrap()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let envs = self.envs.lock().unwrap().clone();
+        for e in envs {
+            let _ = self.admin(&[
+                "delete",
+                "namespace",
+                &format!("env-{e}"),
+                "--wait=false",
+                "--ignore-not-found",
+            ]);
+        }
+        for b in self.bindings.lock().unwrap().iter() {
+            let _ = self.admin(&["delete", "clusterrolebinding", b, "--ignore-not-found"]);
+        }
+    }
+}
+
+/// Context names kubenv wrote into a kubeconfig.
+pub fn contexts(kc: &Value) -> Vec<String> {
+    kc["contexts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c["name"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}

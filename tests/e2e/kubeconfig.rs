@@ -1,0 +1,195 @@
+//! What kubenv does to the user's kubeconfig: contexts that work, --print, and removing
+//! only what it added.
+
+use crate::common::*;
+use serde_json::Value;
+
+#[test]
+fn delete_removes_only_kubenv_entries() {
+    let s = Sandbox::new();
+    let a = s.name("kca");
+    let b = s.name("kcb");
+    // The user's own file, with entries and fields kubenv knows nothing of.
+    let mut v: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(&s.kubeconfig).unwrap()).unwrap();
+    v["clusters"].as_array_mut().unwrap().push(serde_json::json!({"name": "other", "cluster": {"server": "https://other.example:6443", "x-vendor-field": {"keep": [1, 2]}}}));
+    v["users"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "other-user", "user": {"token": "abc"}}));
+    v["contexts"].as_array_mut().unwrap().push(serde_json::json!({"name": "other", "context": {"cluster": "other", "user": "other-user", "namespace": "x"}}));
+    v["preferences"] = serde_json::json!({"colors": true});
+    v["x-top-level"] = serde_json::json!({"nested": "value"});
+    std::fs::write(&s.kubeconfig, serde_saphyr::to_string(&v).unwrap()).unwrap();
+    let original: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(&s.kubeconfig).unwrap()).unwrap();
+
+    s.kubenv(&["create", &a]).ok();
+    s.kubenv(&["create", &b, "--no-switch"]).ok();
+    let kc = s.read_kubeconfig();
+    let ctxs = contexts(&kc);
+    assert!(
+        ctxs.contains(&format!("kubenv-{a}")) && ctxs.contains(&format!("kubenv-{b}")),
+        "{ctxs:?}"
+    );
+    assert_eq!(
+        kc["current-context"],
+        format!("kubenv-{a}").as_str(),
+        "--no-switch kept the current context"
+    );
+    assert_eq!(kc["x-top-level"], original["x-top-level"]);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&s.kubeconfig)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+
+    s.kubenv(&["delete", &a, "--yes"]).ok();
+    s.kubenv(&["delete", &b, "--yes"]).ok();
+    let after = s.read_kubeconfig();
+    assert_eq!(
+        after, original,
+        "every entry and field the user had survives, nothing of kubenv's remains"
+    );
+}
+
+#[test]
+fn print_gives_a_self_contained_kubeconfig_and_writes_nothing() {
+    let s = Sandbox::new();
+    let name = s.name("print");
+    s.kubenv(&["create", &name, "--no-connect"]).ok();
+    let before = std::fs::read(&s.kubeconfig).unwrap();
+    let printed = s.kubenv(&["connect", &name, "--print"]).ok().stdout;
+    assert_eq!(
+        std::fs::read(&s.kubeconfig).unwrap(),
+        before,
+        "--print wrote to the kubeconfig"
+    );
+    let f = s.path("ci.kubeconfig");
+    std::fs::write(&f, &printed).unwrap();
+    // A CI step with nothing but this file can deploy.
+    s.kubectl_with(
+        &f,
+        &["create", "configmap", "from-ci", "--from-literal=a=b"],
+    )
+    .ok();
+    s.admin(&["-n", &format!("env-{name}"), "get", "configmap", "from-ci"])
+        .ok();
+    let who = s.kubectl_with(&f, &["get", "pods", "-n", "kube-system"]);
+    assert_ne!(who.code, 0);
+    assert!(
+        who.stderr.contains("Forbidden") || who.stderr.contains("forbidden"),
+        "{}",
+        who.stderr
+    );
+    let v: Value = serde_saphyr::from_str(&printed).unwrap();
+    assert!(
+        v["users"][0]["user"]["token"]
+            .as_str()
+            .is_some_and(|t| t.len() > 20)
+    );
+    assert!(
+        v["clusters"][0]["cluster"]["certificate-authority-data"].is_string(),
+        "the CA travels with it"
+    );
+    assert!(
+        v["clusters"][0]["cluster"]
+            .get("insecure-skip-tls-verify")
+            .is_none()
+    );
+}
+
+#[test]
+fn connect_runs_a_command_with_its_exit_code() {
+    let s = Sandbox::new();
+    let name = s.name("run");
+    s.kubenv(&["create", &name, "--no-connect"]).ok();
+    let before = std::fs::read(&s.kubeconfig).unwrap();
+    let r = s
+        .kubenv(&[
+            "connect",
+            &name,
+            "--",
+            "kubectl",
+            "create",
+            "configmap",
+            "via-run",
+        ])
+        .ok();
+    assert!(r.stdout.contains("via-run"), "{}", r.stdout);
+    s.admin(&["-n", &format!("env-{name}"), "get", "configmap", "via-run"])
+        .ok();
+    s.kubenv(&["connect", &name, "--", "sh", "-c", "exit 7"])
+        .code(7);
+    assert_eq!(std::fs::read(&s.kubeconfig).unwrap(), before);
+}
+
+#[test]
+fn exec_plugin_caches_tokens_and_disconnect_goes_back() {
+    let s = Sandbox::new();
+    let name = s.name("tok");
+    s.kubenv(&["create", &name]).ok();
+    let kc = s.read_kubeconfig();
+    let user = kc["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == format!("kubenv-{name}").as_str())
+        .unwrap()
+        .clone();
+    let exec = &user["user"]["exec"];
+    assert_eq!(exec["args"][0], "token");
+    assert!(
+        user["user"].get("token").is_none(),
+        "no long-lived secret in the kubeconfig"
+    );
+
+    // The plugin prints an ExecCredential, and a second call answers from the cache.
+    let args: Vec<String> = exec["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let first = s.kubenv(&args).ok().json();
+    assert_eq!(first["kind"], "ExecCredential");
+    let token = first["status"]["token"].as_str().unwrap().to_string();
+    // Point the host context at a dead server: a cached token needs no API call.
+    let saved = std::fs::read(&s.kubeconfig).unwrap();
+    let mut v = s.read_kubeconfig();
+    for c in v["clusters"].as_array_mut().unwrap() {
+        c["cluster"]["server"] = serde_json::json!("https://127.0.0.1:1");
+    }
+    std::fs::write(&s.kubeconfig, serde_saphyr::to_string(&v).unwrap()).unwrap();
+    let second = s.kubenv(&args).ok().json();
+    assert_eq!(second["status"]["token"], token.as_str());
+    std::fs::write(&s.kubeconfig, saved).unwrap();
+    let cache = std::fs::read_dir(s.path("cache/tokens"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(cache.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
+
+    s.kubenv(&["disconnect"]).ok();
+    let kc = s.read_kubeconfig();
+    assert_eq!(kc["current-context"], kc["contexts"][0]["name"]);
+}

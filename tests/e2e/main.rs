@@ -1,0 +1,8 @@
+//! Integration tests: the built kubenv binary against a real Kubernetes control plane,
+//! checked with kubectl. Run them with scripts/test.sh.
+
+mod common;
+mod errors;
+mod kubeconfig;
+mod lifecycle;
+mod tenancy;
