@@ -197,6 +197,10 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
             message: format!("context {context:?}: {}", crate::error::root_cause(&e)),
         })?;
     let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    // Lets an API server's audit log attribute every request to one kubenv process.
+    if let Ok(ua) = http::HeaderValue::from_str(&user_agent()) {
+        config.headers.push((http::header::USER_AGENT, ua));
+    }
     config.connect_timeout = Some(timeout.min(Duration::from_secs(10)));
     config.read_timeout = Some(timeout);
     let bearer_token = config
@@ -228,6 +232,11 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         bearer_token,
         timeout,
     })
+}
+
+/// `kubenv/VERSION (pid N)`: the User-Agent of every request.
+pub fn user_agent() -> String {
+    format!("kubenv/{} (pid {})", env!("CARGO_PKG_VERSION"), std::process::id())
 }
 
 /// Who the caller is, and how sure kubenv is of it.
