@@ -11,6 +11,7 @@ pub mod kubeconfig;
 pub mod names;
 pub mod policy;
 pub mod quantity;
+pub mod schedule;
 pub mod token;
 
 pub use error::{Error, Result};

@@ -26,8 +26,67 @@ pub struct Policy {
     pub default_template: String,
     #[serde(default)]
     pub ttl: TtlPolicy,
+    #[serde(default)]
+    pub sleep: SleepPolicy,
+    #[serde(default)]
+    pub cost: CostRates,
     #[serde(default = "builtin_templates")]
     pub templates: BTreeMap<String, Template>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SleepPolicy {
+    /// `kubenv gc` puts an environment to sleep after this long without activity (no write
+    /// to any object in it, no connect or token use). Unset: never for inactivity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_inactivity: Option<String>,
+    /// Uptime schedule in kube-downscaler's form, e.g. `Mon-Fri 07:30-20:30 Europe/Berlin`;
+    /// `kubenv gc` puts environments to sleep outside it. Unset: always up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// When a sleeping environment's context is used (the `kubenv token` plugin), wake it.
+    #[serde(default = "yes")]
+    pub wake_on_access: bool,
+}
+
+impl Default for SleepPolicy {
+    fn default() -> Self {
+        SleepPolicy { after_inactivity: None, schedule: None, wake_on_access: true }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CostRates {
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    /// Price of one CPU core requested for one hour.
+    #[serde(default = "default_cpu_rate")]
+    pub cpu_core_hour: f64,
+    /// Price of one GiB of memory requested for one hour.
+    #[serde(default = "default_memory_rate")]
+    pub memory_gib_hour: f64,
+}
+
+impl Default for CostRates {
+    fn default() -> Self {
+        CostRates { currency: default_currency(), cpu_core_hour: default_cpu_rate(), memory_gib_hour: default_memory_rate() }
+    }
+}
+
+fn default_currency() -> String {
+    "USD".into()
+}
+fn default_cpu_rate() -> f64 {
+    0.04
+}
+fn default_memory_rate() -> f64 {
+    0.005
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -67,6 +126,10 @@ pub struct Template {
     /// Overrides the policy's default TTL for environments from this template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<String>,
+    /// Further objects applied into every environment made from this template (any kind
+    /// the cluster serves; the namespace is set to the environment's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manifests: Vec<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -119,7 +182,7 @@ impl Default for Limits {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Network {
     /// `isolated`: ingress only from the same namespace. `strict`: egress too is limited to
@@ -129,6 +192,12 @@ pub struct Network {
     /// Namespace of the ingress controller allowed to reach pods, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_from_namespace: Option<String>,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network { mode: default_network_mode(), allow_from_namespace: None }
+    }
 }
 
 fn default_prefix() -> String {
@@ -165,6 +234,7 @@ fn builtin_templates() -> BTreeMap<String, Template> {
                 allow_from_namespace: None,
             },
             ttl: None,
+            manifests: vec![],
         },
     );
     m
@@ -177,6 +247,8 @@ impl Default for Policy {
             allowed_teams: vec![],
             default_template: default_template_name(),
             ttl: TtlPolicy::default(),
+            sleep: SleepPolicy::default(),
+            cost: CostRates::default(),
             templates: builtin_templates(),
         }
     }
@@ -195,8 +267,10 @@ impl Policy {
     pub fn from_yaml(text: &str, origin: &str) -> Result<Policy> {
         let p: Policy = serde_saphyr::from_str(text)
             .map_err(|e| Error::InvalidInput(format!("policy {origin} is malformed: {e}")))?;
-        p.validate()
-            .map_err(|m| Error::InvalidInput(format!("policy {origin} is invalid: {m}")))?;
+        p.validate().map_err(|m| {
+            let at = locate(text, &m).map(|l| format!(" (line {l})")).unwrap_or_default();
+            Error::InvalidInput(format!("policy {origin} is invalid{at}: {m}"))
+        })?;
         Ok(p)
     }
 
@@ -221,6 +295,17 @@ impl Policy {
                 "ttl.default ({}) is longer than ttl.max ({})",
                 self.ttl.default, self.ttl.max
             ));
+        }
+        if let Some(a) = &self.sleep.after_inactivity {
+            parse_duration(a).map_err(|e| format!("sleep.afterInactivity: {e}"))?;
+        }
+        if let Some(sch) = &self.sleep.schedule {
+            crate::schedule::Schedule::parse(sch).map_err(|e| format!("sleep.schedule: {e}"))?;
+        }
+        for (k, v) in [("cost.cpuCoreHour", self.cost.cpu_core_hour), ("cost.memoryGiBHour", self.cost.memory_gib_hour)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("{k} must be a number >= 0"));
+            }
         }
         if !self.templates.contains_key(&self.default_template) {
             return Err(format!(
@@ -251,6 +336,14 @@ impl Policy {
                         "templates.{name}.ttl ({ttl}) is longer than ttl.max ({})",
                         self.ttl.max
                     ));
+                }
+            }
+            for (i, m) in t.manifests.iter().enumerate() {
+                let ok = m.get("apiVersion").and_then(|v| v.as_str()).is_some()
+                    && m.get("kind").and_then(|v| v.as_str()).is_some()
+                    && m.pointer("/metadata/name").and_then(|v| v.as_str()).is_some();
+                if !ok {
+                    return Err(format!("templates.{name}.manifests[{i}] needs apiVersion, kind and metadata.name"));
                 }
             }
             for (field, q) in [
@@ -334,6 +427,42 @@ impl Policy {
     }
 }
 
+/// The line of the field a validation message starts with (`templates.web.ttl: ...`), found
+/// by walking the document's indentation.
+fn locate(text: &str, message: &str) -> Option<usize> {
+    let path = message.split([':', ' ']).next()?;
+    let keys: Vec<String> = path
+        .split('.')
+        .map(|k| k.split('[').next().unwrap_or(k).to_string())
+        .filter(|k| !k.is_empty())
+        .collect();
+    if keys.is_empty() {
+        return None;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let (mut from, mut min_indent, mut found) = (0usize, 0usize, None);
+    for key in &keys {
+        let mut hit = None;
+        for (i, line) in lines.iter().enumerate().skip(from) {
+            let trimmed = line.trim_start();
+            let indent = line.len() - trimmed.len();
+            if i > from && found.is_some() && indent < min_indent && !trimmed.is_empty() && !trimmed.starts_with('#') {
+                break;
+            }
+            let k = trimmed.trim_start_matches("- ");
+            if indent >= min_indent && (k.starts_with(&format!("{key}:")) || k.starts_with(&format!("\"{key}\":"))) {
+                hit = Some((i, indent));
+                break;
+            }
+        }
+        let (i, indent) = hit?;
+        found = Some(i);
+        from = i + 1;
+        min_indent = indent + 1;
+    }
+    found.map(|i| i + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,6 +485,17 @@ mod tests {
             e.to_string().contains("line 1") || e.to_string().contains("1:"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn semantic_errors_name_the_line() {
+        let text = "namespacePrefix: env-\ntemplates:\n  standard:\n    podSecurity: baseline\n  web:\n    ttl: 90d\n    podSecurity: restricted\n";
+        let e = Policy::from_yaml(text, "t").unwrap_err().to_string();
+        assert!(e.contains("line 6") && e.contains("templates.web.ttl"), "{e}");
+        let e = Policy::from_yaml("ttl:\n  default: 40d\n", "t").unwrap_err().to_string();
+        assert!(e.contains("ttl.default"), "{e}");
+        let e = Policy::from_yaml("sleep:\n  schedule: Mon-Fri 25:00-20:30 UTC\n", "t").unwrap_err().to_string();
+        assert!(e.contains("line 2"), "{e}");
     }
 
     #[test]
