@@ -55,9 +55,7 @@ pub fn load_kubeconfig(opts: &HostOptions) -> Result<(Kubeconfig, Vec<PathBuf>)>
             Err(e) => {
                 return Err(Error::Kubeconfig {
                     path: p.clone(),
-                    message: format!(
-                        "cannot read it ({e}); pass --kubeconfig with a readable file"
-                    ),
+                    message: format!("cannot read it ({e}); pass --kubeconfig with a readable file"),
                 });
             }
         };
@@ -170,19 +168,14 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         .and_then(|c| c.cluster.clone())
         .ok_or_else(|| Error::Kubeconfig {
             path: first.clone(),
-            message: format!(
-                "context {context:?} names cluster {cluster_name:?}, which is not in the file"
-            ),
+            message: format!("context {context:?} names cluster {cluster_name:?}, which is not in the file"),
         })?;
     if let Some(path) = cluster.certificate_authority.take() {
         let pem = std::fs::read(&path).map_err(|e| Error::Kubeconfig {
             path: first.clone(),
-            message: format!(
-                "cluster {cluster_name:?}: cannot read certificate-authority {path}: {e}"
-            ),
+            message: format!("cluster {cluster_name:?}: cannot read certificate-authority {path}: {e}"),
         })?;
-        cluster.certificate_authority_data =
-            Some(base64::engine::general_purpose::STANDARD.encode(pem));
+        cluster.certificate_authority_data = Some(base64::engine::general_purpose::STANDARD.encode(pem));
     }
     let user_name = ctx.user.clone().unwrap_or_default();
     let options = KubeConfigOptions {
@@ -203,16 +196,8 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
     }
     config.connect_timeout = Some(timeout.min(Duration::from_secs(10)));
     config.read_timeout = Some(timeout);
-    let bearer_token = config
-        .auth_info
-        .token
-        .as_ref()
-        .map(|t| t.expose_secret().to_string());
-    let server = config
-        .cluster_url
-        .to_string()
-        .trim_end_matches('/')
-        .to_string();
+    let bearer_token = config.auth_info.token.as_ref().map(|t| t.expose_secret().to_string());
+    let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
     let client = kube::Client::try_from(config).map_err(|e| Error::Kubeconfig {
         path: first,
         message: format!("context {context:?}: {}", crate::error::root_cause(&e)),
@@ -251,11 +236,7 @@ pub struct Identity {
 
 impl Host {
     /// Runs a future under the command's deadline, turning a lapse into exit 6.
-    pub async fn deadline<T>(
-        &self,
-        what: &str,
-        fut: impl std::future::Future<Output = Result<T>>,
-    ) -> Result<T> {
+    pub async fn deadline<T>(&self, what: &str, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(Error::Timeout {
@@ -272,27 +253,14 @@ impl Host {
     /// The caller's identity: a service-account token names its account; otherwise the
     /// server is asked (SelfSubjectReview, Kubernetes 1.27+); otherwise the kubeconfig user.
     pub async fn identity(&self) -> Result<Identity> {
-        if let Some(name) = self
-            .bearer_token
-            .as_deref()
-            .and_then(service_account_of_jwt)
-        {
-            return Ok(Identity {
-                name,
-                verified: true,
-            });
+        if let Some(name) = self.bearer_token.as_deref().and_then(service_account_of_jwt) {
+            return Ok(Identity { name, verified: true });
         }
-        let (v1, beta) = futures::join!(
-            self.self_subject_review("v1"),
-            self.self_subject_review("v1beta1")
-        );
+        let (v1, beta) = futures::join!(self.self_subject_review("v1"), self.self_subject_review("v1beta1"));
         for r in [v1, beta] {
             match r {
                 Ok(Some(name)) => {
-                    return Ok(Identity {
-                        name,
-                        verified: true,
-                    });
+                    return Ok(Identity { name, verified: true });
                 }
                 Ok(None) => {}
                 Err(e) if e.is_transient() => return Err(e),
@@ -331,8 +299,7 @@ pub fn service_account_of_jwt(token: &str) -> Option<String> {
         .ok()?;
     let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     let sub = v.get("sub")?.as_str()?;
-    sub.starts_with("system:serviceaccount:")
-        .then(|| sub.to_string())
+    sub.starts_with("system:serviceaccount:").then(|| sub.to_string())
 }
 
 #[cfg(test)]
@@ -342,11 +309,7 @@ mod tests {
     #[test]
     fn jwt_subject() {
         let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-        let t = format!(
-            "{}.{}.sig",
-            b("{}"),
-            b(r#"{"sub":"system:serviceaccount:ci:runner"}"#)
-        );
+        let t = format!("{}.{}.sig", b("{}"), b(r#"{"sub":"system:serviceaccount:ci:runner"}"#));
         assert_eq!(
             service_account_of_jwt(&t).as_deref(),
             Some("system:serviceaccount:ci:runner")

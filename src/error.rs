@@ -23,22 +23,16 @@ pub enum Error {
     #[error("{0}")]
     InvalidInput(String),
 
-    #[error(
-        "environment {name:?} not found (namespace {namespace}); run `kubenv list -A` to see the environments"
-    )]
+    #[error("environment {name:?} not found (namespace {namespace}); run `kubenv list -A` to see the environments")]
     NotFound { name: String, namespace: String },
 
     #[error("environment {name:?} already exists and belongs to {owner}; pick another name")]
     OwnedByOther { name: String, owner: String },
 
-    #[error(
-        "environment {name:?} already exists (yours); pass --if-not-exists to re-apply its guardrails and exit 0"
-    )]
+    #[error("environment {name:?} already exists (yours); pass --if-not-exists to re-apply its guardrails and exit 0")]
     AlreadyYours { name: String },
 
-    #[error(
-        "namespace {namespace:?} already exists and is not managed by kubenv; pick another name"
-    )]
+    #[error("namespace {namespace:?} already exists and is not managed by kubenv; pick another name")]
     TakenByUnmanaged { namespace: String },
 
     #[error(
@@ -51,9 +45,7 @@ pub enum Error {
     )]
     NotManaged { namespace: String },
 
-    #[error(
-        "environment {name:?} belongs to {owner}; only its owner or a cluster admin may {action} it"
-    )]
+    #[error("environment {name:?} belongs to {owner}; only its owner or a cluster admin may {action} it")]
     NotOwner {
         name: String,
         owner: String,
@@ -82,17 +74,11 @@ pub enum Error {
     #[error("kubeconfig {path}: {message}")]
     Kubeconfig { path: PathBuf, message: String },
 
-    #[error(
-        "interrupted; nothing is left half-made that a re-run of the same command will not finish"
-    )]
+    #[error("interrupted; nothing is left half-made that a re-run of the same command will not finish")]
     Interrupted,
 
     #[error("the Kubernetes API refused the request: {message} ({reason}, HTTP {code})")]
-    Api {
-        code: u16,
-        reason: String,
-        message: String,
-    },
+    Api { code: u16, reason: String, message: String },
 
     #[error("{context}: {source}")]
     Io {
@@ -110,17 +96,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::InvalidName { .. } | Error::InvalidInput(_) | Error::Kubeconfig { .. } => {
-                exit::USAGE
-            }
+            Error::InvalidName { .. } | Error::InvalidInput(_) | Error::Kubeconfig { .. } => exit::USAGE,
             Error::NotFound { .. } => exit::NOT_FOUND,
             Error::OwnedByOther { .. }
             | Error::AlreadyYours { .. }
             | Error::TakenByUnmanaged { .. }
             | Error::Terminating { .. } => exit::CONFLICT,
-            Error::NotManaged { .. } | Error::NotOwner { .. } | Error::Forbidden { .. } => {
-                exit::FORBIDDEN
-            }
+            Error::NotManaged { .. } | Error::NotOwner { .. } | Error::Forbidden { .. } => exit::FORBIDDEN,
             Error::Unreachable { .. } | Error::Timeout { .. } => exit::UNREACHABLE,
             Error::Interrupted => exit::INTERRUPTED,
             Error::Api { code, .. } => match code {
@@ -201,9 +183,5 @@ pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     }
     // The last message is usually the most specific ("Connection refused (os error 111)").
     let last = msgs.pop().unwrap_or_default();
-    if last.is_empty() {
-        msgs.join(": ")
-    } else {
-        last
-    }
+    if last.is_empty() { msgs.join(": ") } else { last }
 }

@@ -32,12 +32,7 @@ pub fn paths(explicit: Option<&Path>) -> Vec<PathBuf> {
             return seen;
         }
     }
-    vec![
-        dirs::home_dir()
-            .unwrap_or_default()
-            .join(".kube")
-            .join("config"),
-    ]
+    vec![dirs::home_dir().unwrap_or_default().join(".kube").join("config")]
 }
 
 pub fn context_name(env: &str) -> String {
@@ -46,17 +41,8 @@ pub fn context_name(env: &str) -> String {
 
 /// For a context written by kubenv, the host context it was made from.
 pub fn host_context_of(kc: &kube::config::Kubeconfig, name: &str) -> Option<Option<String>> {
-    let ctx = kc
-        .contexts
-        .iter()
-        .find(|c| c.name == name)?
-        .context
-        .as_ref()?;
-    let ext = ctx
-        .extensions
-        .as_ref()?
-        .iter()
-        .find(|n| n.name == EXTENSION)?;
+    let ctx = kc.contexts.iter().find(|c| c.name == name)?.context.as_ref()?;
+    let ext = ctx.extensions.as_ref()?.iter().find(|n| n.name == EXTENSION)?;
     Some(
         ext.extension
             .get("hostContext")
@@ -163,10 +149,9 @@ fn upsert_named(doc: &mut Value, list: &str, field: &str, name: &str, body: Valu
 }
 
 fn has_named(doc: &Value, list: &str, name: &str) -> bool {
-    doc.get(list).and_then(Value::as_array).is_some_and(|v| {
-        v.iter()
-            .any(|i| i.get("name").and_then(Value::as_str) == Some(name))
-    })
+    doc.get(list)
+        .and_then(Value::as_array)
+        .is_some_and(|v| v.iter().any(|i| i.get("name").and_then(Value::as_str) == Some(name)))
 }
 
 fn kubenv_ext<'a>(entry: &'a Value, field: &str) -> Option<&'a Map<String, Value>> {
@@ -197,9 +182,7 @@ fn read_doc(path: &Path) -> Result<Doc> {
             } else {
                 serde_saphyr::from_str::<Value>(&text).map_err(|e| Error::Kubeconfig {
                     path: path.to_path_buf(),
-                    message: format!(
-                        "is not valid YAML ({e}); fix it or pass --kubeconfig with another file"
-                    ),
+                    message: format!("is not valid YAML ({e}); fix it or pass --kubeconfig with another file"),
                 })?
             };
             if !value.is_object() {
@@ -251,11 +234,11 @@ fn check_writable(doc: &Doc) -> Result<()> {
         && meta.permissions().mode() & 0o200 == 0
     {
         return Err(Error::Kubeconfig {
-                path: doc.path.clone(),
-                message: "is read-only; make it writable (chmod u+w), pass --kubeconfig with a writable file, \
+            path: doc.path.clone(),
+            message: "is read-only; make it writable (chmod u+w), pass --kubeconfig with a writable file, \
                           or use `kubenv connect NAME --print > FILE`"
-                    .into(),
-            });
+                .into(),
+        });
     }
     Ok(())
 }
@@ -273,24 +256,15 @@ fn write_doc(doc: &Doc) -> Result<()> {
             .create(dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     }
-    let text = serde_saphyr::to_string(&doc.value)
-        .map_err(|e| Error::Other(format!("serializing kubeconfig: {e}")))?;
+    let text = serde_saphyr::to_string(&doc.value).map_err(|e| Error::Other(format!("serializing kubeconfig: {e}")))?;
     let fname = doc
         .real
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| "config".into());
-    let tmp = dir.join(format!(
-        ".{fname}.kubenv-{}-{}.tmp",
-        std::process::id(),
-        nanos()
-    ));
+    let tmp = dir.join(format!(".{fname}.kubenv-{}-{}.tmp", std::process::id(), nanos()));
     let res = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, &doc.real)
@@ -317,12 +291,7 @@ fn nanos() -> u128 {
 struct Lock(#[allow(dead_code)] File);
 
 fn lock(paths: &[PathBuf]) -> Result<Lock> {
-    let first = resolve_link(
-        paths
-            .first()
-            .map(PathBuf::as_path)
-            .unwrap_or(Path::new("config")),
-    );
+    let first = resolve_link(paths.first().map(PathBuf::as_path).unwrap_or(Path::new("config")));
     let dir = first
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -450,10 +419,7 @@ pub fn remove_env(paths: &[PathBuf], env: &str) -> Result<bool> {
     if ext.get("environment").and_then(Value::as_str) != Some(env) {
         return Ok(false);
     }
-    let previous = ext
-        .get("previousContext")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let previous = ext.get("previousContext").and_then(Value::as_str).map(str::to_string);
     let mut changed = vec![false; docs.len()];
     let mut cluster_of_ctx = None;
     let mut user_of_ctx = None;
@@ -467,10 +433,7 @@ pub fn remove_env(paths: &[PathBuf], env: &str) -> Result<bool> {
                     .pointer("/context/cluster")
                     .and_then(Value::as_str)
                     .map(str::to_string);
-                user_of_ctx = c
-                    .pointer("/context/user")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
+                user_of_ctx = c.pointer("/context/user").and_then(Value::as_str).map(str::to_string);
             }
             !hit
         });
@@ -488,22 +451,17 @@ pub fn remove_env(paths: &[PathBuf], env: &str) -> Result<bool> {
     // The cluster entry, if kubenv made it and nothing else refers to it.
     if let Some(cl) = cluster_of_ctx {
         let used = docs.iter().any(|d| {
-            d.value
-                .get("contexts")
-                .and_then(Value::as_array)
-                .is_some_and(|v| {
-                    v.iter().any(|c| {
-                        c.pointer("/context/cluster").and_then(Value::as_str) == Some(cl.as_str())
-                    })
-                })
+            d.value.get("contexts").and_then(Value::as_array).is_some_and(|v| {
+                v.iter()
+                    .any(|c| c.pointer("/context/cluster").and_then(Value::as_str) == Some(cl.as_str()))
+            })
         });
         if !used {
             for (i, d) in docs.iter_mut().enumerate() {
                 let items = list_mut(&mut d.value, "clusters");
                 let before = items.len();
                 items.retain(|c| {
-                    !(c.get("name").and_then(Value::as_str) == Some(cl.as_str())
-                        && kubenv_ext(c, "cluster").is_some())
+                    !(c.get("name").and_then(Value::as_str) == Some(cl.as_str()) && kubenv_ext(c, "cluster").is_some())
                 });
                 changed[i] |= items.len() != before;
             }
@@ -605,10 +563,7 @@ mod tests {
         assert_eq!(v["current-context"], "kubenv-a");
         assert_eq!(v["contexts"].as_array().unwrap().len(), 3);
         assert_eq!(v["x-top-level"], 42);
-        assert_eq!(
-            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
 
         assert!(remove_env(&paths, "a").unwrap());
         let v: Value = serde_saphyr::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
@@ -641,12 +596,7 @@ mod tests {
         let link = dir.path().join("config");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         write_env(std::slice::from_ref(&link), &entry("a"), false).unwrap();
-        assert!(
-            std::fs::symlink_metadata(&link)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        );
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert!(std::fs::read_to_string(&real).unwrap().contains("kubenv-a"));
 
         std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o400)).unwrap();

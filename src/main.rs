@@ -8,10 +8,7 @@ use clap::Parser;
 fn main() {
     let cli = cli::Cli::parse();
     let out = output::Output::new(cli.global.output, cli.global.quiet, cli.global.verbose);
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             out.error(&format!("cannot start: {e}"));

@@ -170,8 +170,7 @@ pub fn label_value(s: &str) -> String {
         })
         .collect();
     v.truncate(63);
-    v.trim_matches(|c: char| !c.is_ascii_alphanumeric())
-        .to_string()
+    v.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string()
 }
 
 #[cfg(test)]
@@ -194,22 +193,14 @@ mod tests {
         for reserved in ["default", "kube-system", "kube-public", "kubenv-system"] {
             assert!(namespace_for(reserved, "").is_err(), "{reserved}");
         }
-        assert!(
-            namespace_for("PR_42", "")
-                .unwrap_err()
-                .to_string()
-                .contains("pr-42")
-        );
+        assert!(namespace_for("PR_42", "").unwrap_err().to_string().contains("pr-42"));
     }
 
     #[test]
     fn durations() {
         assert_eq!(parse_duration("90m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("2d").unwrap(), Duration::from_secs(172_800));
-        assert_eq!(
-            parse_duration("1d12h").unwrap(),
-            Duration::from_secs(129_600)
-        );
+        assert_eq!(parse_duration("1d12h").unwrap(), Duration::from_secs(129_600));
         assert_eq!(parse_duration("1w").unwrap(), Duration::from_secs(604_800));
         for bad in [
             "",

@@ -52,7 +52,11 @@ pub struct SleepPolicy {
 
 impl Default for SleepPolicy {
     fn default() -> Self {
-        SleepPolicy { after_inactivity: None, schedule: None, wake_on_access: true }
+        SleepPolicy {
+            after_inactivity: None,
+            schedule: None,
+            wake_on_access: true,
+        }
     }
 }
 
@@ -75,7 +79,11 @@ pub struct CostRates {
 
 impl Default for CostRates {
     fn default() -> Self {
-        CostRates { currency: default_currency(), cpu_core_hour: default_cpu_rate(), memory_gib_hour: default_memory_rate() }
+        CostRates {
+            currency: default_currency(),
+            cpu_core_hour: default_cpu_rate(),
+            memory_gib_hour: default_memory_rate(),
+        }
     }
 }
 
@@ -196,7 +204,10 @@ pub struct Network {
 
 impl Default for Network {
     fn default() -> Self {
-        Network { mode: default_network_mode(), allow_from_namespace: None }
+        Network {
+            mode: default_network_mode(),
+            allow_from_namespace: None,
+        }
     }
 }
 
@@ -224,8 +235,7 @@ fn builtin_templates() -> BTreeMap<String, Template> {
     m.insert(
         "standard".to_string(),
         Template {
-            description: "General-purpose environment: 4 CPU / 8Gi requested, isolated network"
-                .into(),
+            description: "General-purpose environment: 4 CPU / 8Gi requested, isolated network".into(),
             quota: Quota::default(),
             limits: Limits::default(),
             pod_security: default_pod_security(),
@@ -302,7 +312,10 @@ impl Policy {
         if let Some(sch) = &self.sleep.schedule {
             crate::schedule::Schedule::parse(sch).map_err(|e| format!("sleep.schedule: {e}"))?;
         }
-        for (k, v) in [("cost.cpuCoreHour", self.cost.cpu_core_hour), ("cost.memoryGiBHour", self.cost.memory_gib_hour)] {
+        for (k, v) in [
+            ("cost.cpuCoreHour", self.cost.cpu_core_hour),
+            ("cost.memoryGiBHour", self.cost.memory_gib_hour),
+        ] {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(format!("{k} must be a number >= 0"));
             }
@@ -314,10 +327,7 @@ impl Policy {
             ));
         }
         for (name, t) in &self.templates {
-            if !matches!(
-                t.pod_security.as_str(),
-                "privileged" | "baseline" | "restricted"
-            ) {
+            if !matches!(t.pod_security.as_str(), "privileged" | "baseline" | "restricted") {
                 return Err(format!(
                     "templates.{name}.podSecurity {:?} must be privileged, baseline or restricted",
                     t.pod_security
@@ -343,7 +353,9 @@ impl Policy {
                     && m.get("kind").and_then(|v| v.as_str()).is_some()
                     && m.pointer("/metadata/name").and_then(|v| v.as_str()).is_some();
                 if !ok {
-                    return Err(format!("templates.{name}.manifests[{i}] needs apiVersion, kind and metadata.name"));
+                    return Err(format!(
+                        "templates.{name}.manifests[{i}] needs apiVersion, kind and metadata.name"
+                    ));
                 }
             }
             for (field, q) in [
@@ -372,11 +384,7 @@ impl Policy {
             .ok_or_else(|| {
                 Error::InvalidInput(format!(
                     "unknown template {name:?}; available: {} (see `kubenv templates`)",
-                    self.templates
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    self.templates.keys().cloned().collect::<Vec<_>>().join(", ")
                 ))
             })
     }
@@ -386,11 +394,7 @@ impl Policy {
     }
 
     /// The TTL an environment gets: the requested one, bounded by the maximum.
-    pub fn resolve_ttl(
-        &self,
-        requested: Option<Duration>,
-        template: &Template,
-    ) -> Result<Duration> {
+    pub fn resolve_ttl(&self, requested: Option<Duration>, template: &Template) -> Result<Duration> {
         let max = self.max_ttl();
         match requested {
             Some(d) if d > max => Err(Error::InvalidInput(format!(
@@ -402,18 +406,14 @@ impl Policy {
             Some(d) => Ok(d),
             None => {
                 let s = template.ttl.as_deref().unwrap_or(&self.ttl.default);
-                Ok(parse_duration(s)
-                    .unwrap_or(Duration::from_secs(7 * 86_400))
-                    .min(max))
+                Ok(parse_duration(s).unwrap_or(Duration::from_secs(7 * 86_400)).min(max))
             }
         }
     }
 
     pub fn check_team(&self, team: Option<&str>) -> Result<()> {
         match team {
-            Some(t)
-                if !self.allowed_teams.is_empty() && !self.allowed_teams.iter().any(|a| a == t) =>
-            {
+            Some(t) if !self.allowed_teams.is_empty() && !self.allowed_teams.iter().any(|a| a == t) => {
                 Err(Error::InvalidInput(format!(
                     "team {t:?} is not allowed by the policy; allowed teams: {}",
                     self.allowed_teams.join(", ")
@@ -481,10 +481,7 @@ mod tests {
         let e = Policy::from_yaml("namespacePrefix: env-\nttl:\n  max: 2x\n", "t").unwrap_err();
         assert!(e.to_string().contains("ttl.max"), "{e}");
         let e = Policy::from_yaml("namespacePrefx: env-\n", "t").unwrap_err();
-        assert!(
-            e.to_string().contains("line 1") || e.to_string().contains("1:"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("line 1") || e.to_string().contains("1:"), "{e}");
     }
 
     #[test]
@@ -492,9 +489,13 @@ mod tests {
         let text = "namespacePrefix: env-\ntemplates:\n  standard:\n    podSecurity: baseline\n  web:\n    ttl: 90d\n    podSecurity: restricted\n";
         let e = Policy::from_yaml(text, "t").unwrap_err().to_string();
         assert!(e.contains("line 6") && e.contains("templates.web.ttl"), "{e}");
-        let e = Policy::from_yaml("ttl:\n  default: 40d\n", "t").unwrap_err().to_string();
+        let e = Policy::from_yaml("ttl:\n  default: 40d\n", "t")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("ttl.default"), "{e}");
-        let e = Policy::from_yaml("sleep:\n  schedule: Mon-Fri 25:00-20:30 UTC\n", "t").unwrap_err().to_string();
+        let e = Policy::from_yaml("sleep:\n  schedule: Mon-Fri 25:00-20:30 UTC\n", "t")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2"), "{e}");
     }
 
@@ -502,19 +503,8 @@ mod tests {
     fn ttl_bounds() {
         let p = Policy::default();
         let (_, t) = p.template(None).unwrap();
-        assert_eq!(
-            p.resolve_ttl(None, t).unwrap(),
-            Duration::from_secs(7 * 86_400)
-        );
-        assert!(
-            p.resolve_ttl(Some(Duration::from_secs(31 * 86_400)), t)
-                .is_err()
-        );
-        assert!(
-            p.template(Some("nope"))
-                .unwrap_err()
-                .to_string()
-                .contains("standard")
-        );
+        assert_eq!(p.resolve_ttl(None, t).unwrap(), Duration::from_secs(7 * 86_400));
+        assert!(p.resolve_ttl(Some(Duration::from_secs(31 * 86_400)), t).is_err());
+        assert!(p.template(Some("nope")).unwrap_err().to_string().contains("standard"));
     }
 }

@@ -22,7 +22,9 @@ struct Window {
 const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 fn day(s: &str) -> Result<usize, String> {
-    DAYS.iter().position(|d| d.eq_ignore_ascii_case(s)).ok_or_else(|| format!("unknown day {s:?}; use Mon, Tue, Wed, Thu, Fri, Sat, Sun"))
+    DAYS.iter()
+        .position(|d| d.eq_ignore_ascii_case(s))
+        .ok_or_else(|| format!("unknown day {s:?}; use Mon, Tue, Wed, Thu, Fri, Sat, Sun"))
 }
 
 fn minutes(s: &str) -> Result<u32, String> {
@@ -64,13 +66,21 @@ impl Schedule {
                     None => set[day(d)?] = true,
                 }
             }
-            let (a, b) = times.split_once('-').ok_or_else(|| format!("bad time range {times:?}; use 07:30-20:30"))?;
+            let (a, b) = times
+                .split_once('-')
+                .ok_or_else(|| format!("bad time range {times:?}; use 07:30-20:30"))?;
             let (start, end) = (minutes(a)?, minutes(b)?);
             if start >= end {
                 return Err(format!("time range {times:?} ends before it starts"));
             }
-            let tz = TimeZone::get(zone).map_err(|_| format!("unknown time zone {zone:?}; use an IANA name like Europe/Berlin or UTC"))?;
-            windows.push(Window { days: set, start, end, tz });
+            let tz = TimeZone::get(zone)
+                .map_err(|_| format!("unknown time zone {zone:?}; use an IANA name like Europe/Berlin or UTC"))?;
+            windows.push(Window {
+                days: set,
+                start,
+                end,
+                tz,
+            });
         }
         Ok(Schedule { windows })
     }
@@ -106,13 +116,26 @@ mod tests {
         let s = Schedule::parse("Mon-Fri 07:30-20:30 Europe/Berlin").unwrap();
         // 2030-01-07 is a Monday. 08:00 UTC = 09:00 Berlin (winter).
         assert!(s.is_up("2030-01-07T08:00:00Z".parse().unwrap()));
-        assert!(!s.is_up("2030-01-07T06:00:00Z".parse().unwrap()), "06:00 UTC is 07:00 in Berlin");
+        assert!(
+            !s.is_up("2030-01-07T06:00:00Z".parse().unwrap()),
+            "06:00 UTC is 07:00 in Berlin"
+        );
         assert!(!s.is_up("2030-01-05T12:00:00Z".parse().unwrap()), "Saturday");
         let s = Schedule::parse("Sat-Sun 10:00-12:00 UTC, Mon 00:00-24:00 UTC").unwrap();
         assert!(s.is_up("2030-01-05T11:00:00Z".parse().unwrap()));
         assert!(s.is_up("2030-01-07T23:59:00Z".parse().unwrap()));
-        assert!(Schedule::parse("always").unwrap().is_up("2030-01-05T11:00:00Z".parse().unwrap()));
-        for bad in ["Mon-Fri 07:30-20:30", "Mon-Xyz 07:30-20:30 UTC", "Mon 25:00-26:00 UTC", "Mon 09:00-08:00 UTC", "Mon 09:00-10:00 Mars/Base"] {
+        assert!(
+            Schedule::parse("always")
+                .unwrap()
+                .is_up("2030-01-05T11:00:00Z".parse().unwrap())
+        );
+        for bad in [
+            "Mon-Fri 07:30-20:30",
+            "Mon-Xyz 07:30-20:30 UTC",
+            "Mon 25:00-26:00 UTC",
+            "Mon 09:00-08:00 UTC",
+            "Mon 09:00-10:00 Mars/Base",
+        ] {
             assert!(Schedule::parse(bad).is_err(), "{bad}");
         }
     }

@@ -38,13 +38,7 @@ impl Token {
 }
 
 /// Mints a token for the environment's tenant ServiceAccount with the caller's host credentials.
-pub async fn mint(
-    host: &Host,
-    env: &str,
-    namespace: &str,
-    ttl: Duration,
-    progress: Progress<'_>,
-) -> Result<Token> {
+pub async fn mint(host: &Host, env: &str, namespace: &str, ttl: Duration, progress: Progress<'_>) -> Result<Token> {
     progress("minting a short-lived token");
     let api: Api<ServiceAccount> = Api::namespaced(host.client.clone(), namespace);
     let req = TokenRequest {
@@ -55,10 +49,7 @@ pub async fn mint(
         },
         ..Default::default()
     };
-    match api
-        .create_token_request(TENANT_SA, &PostParams::default(), &req)
-        .await
-    {
+    match api.create_token_request(TENANT_SA, &PostParams::default(), &req).await {
         Ok(r) => {
             let status = r
                 .status
@@ -169,27 +160,14 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let p = cache_path(&dir.path().join("tokens"), &["ctx", "/k"], "pr-1");
-        assert_eq!(
-            p,
-            cache_path(&dir.path().join("tokens"), &["ctx", "/k"], "pr-1")
-        );
-        assert_ne!(
-            p,
-            cache_path(&dir.path().join("tokens"), &["ctx2", "/k"], "pr-1")
-        );
+        assert_eq!(p, cache_path(&dir.path().join("tokens"), &["ctx", "/k"], "pr-1"));
+        assert_ne!(p, cache_path(&dir.path().join("tokens"), &["ctx2", "/k"], "pr-1"));
         write_cached(&p, &t).unwrap();
         assert_eq!(read_cached(&p), Some(t));
         use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(
-            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-        assert_eq!(
-            std::fs::metadata(p.parent().unwrap())
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777,
+            std::fs::metadata(p.parent().unwrap()).unwrap().permissions().mode() & 0o777,
             0o700
         );
     }

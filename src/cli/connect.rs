@@ -61,17 +61,10 @@ fn token_ttl(s: Option<&str>) -> Result<Duration> {
 }
 
 /// Builds the kubeconfig entries for an environment with the chosen credentials.
-async fn entry(
-    ctx: &Ctx,
-    host: &Host,
-    env: &Environment,
-    creds: Credentials,
-    ttl: Duration,
-) -> Result<EnvEntry> {
+async fn entry(ctx: &Ctx, host: &Host, env: &Environment, creds: Credentials, ttl: Duration) -> Result<EnvEntry> {
     let user = match creds {
         Credentials::Exec => {
-            let exe =
-                std::env::current_exe().map_err(|e| Error::io("finding the kubenv binary", e))?;
+            let exe = std::env::current_exe().map_err(|e| Error::io("finding the kubenv binary", e))?;
             let mut args = vec![
                 "token".to_string(),
                 env.name.clone(),
@@ -106,8 +99,7 @@ async fn entry(
         Credentials::Host => None,
     };
     let _ = ctx;
-    let mut cluster =
-        serde_json::to_value(&host.cluster).map_err(|e| Error::Other(e.to_string()))?;
+    let mut cluster = serde_json::to_value(&host.cluster).map_err(|e| Error::Other(e.to_string()))?;
     if let Some(o) = cluster.as_object_mut() {
         o.remove("extensions");
     }
@@ -142,10 +134,7 @@ async fn pick(ctx: &Ctx, host: &Host) -> Result<String> {
             "you have no environments; create one with `kubenv create NAME`".into(),
         ));
     }
-    let items: Vec<String> = envs
-        .iter()
-        .map(|e| format!("{}  ({})", e.name, e.status))
-        .collect();
+    let items: Vec<String> = envs.iter().map(|e| format!("{}  ({})", e.name, e.status)).collect();
     match ctx.out.pick("Connect to which environment?", &items) {
         Some(i) => Ok(envs[i].name.clone()),
         None => Err(Error::InvalidInput("no environment picked".into())),
@@ -168,25 +157,18 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     };
     let progress = ctx.out.progress();
     let step = |m: &str| progress.step(m);
-    let env = host
-        .deadline("the environment", ops::get(&host, &name))
-        .await?;
+    let env = host.deadline("the environment", ops::get(&host, &name)).await?;
     if env.status == Status::Terminating {
         return Err(Error::Terminating { name });
     }
     if env.status == Status::Sleeping {
         step("waking the environment");
-        host.deadline("wake", sleep::wake(&host, &env, &step))
-            .await?;
-        ctx.out
-            .note(&format!("environment {name} was asleep; woke it"));
+        host.deadline("wake", sleep::wake(&host, &env, &step)).await?;
+        ctx.out.note(&format!("environment {name} was asleep; woke it"));
     }
     if a.print || !a.command.is_empty() {
         let t = host
-            .deadline(
-                "a token",
-                token::mint(&host, &env.name, &env.namespace, ttl, &step),
-            )
+            .deadline("a token", token::mint(&host, &env.name, &env.namespace, ttl, &step))
             .await?;
         let mut e = entry(ctx, &host, &env, Credentials::Host, ttl).await?;
         e.user = Some(json!({"token": t.token}));
@@ -226,7 +208,8 @@ async fn run_with(ctx: &Ctx, doc: &serde_json::Value, cmd: &[String]) -> Result<
     let path = dir.join("kubeconfig");
     let result = async {
         kubeconfig::write_standalone(&path, doc)?;
-        ctx.out.debug(&format!("running {:?} with KUBECONFIG={}", cmd, path.display()));
+        ctx.out
+            .debug(&format!("running {:?} with KUBECONFIG={}", cmd, path.display()));
         let mut child = tokio::process::Command::new(&cmd[0])
             .args(&cmd[1..])
             .env("KUBECONFIG", &path)

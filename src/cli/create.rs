@@ -60,18 +60,12 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let progress = ctx.out.progress();
     let step = |m: &str| progress.step(m);
     let created = host
-        .deadline(
-            "the environment to be created",
-            ops::create(&host, &opts, &step),
-        )
+        .deadline("the environment to be created", ops::create(&host, &opts, &step))
         .await?;
     let mut env = created.environment;
     if a.wait {
         env = host
-            .deadline(
-                "the environment to be ready",
-                ops::wait_ready(&host, &env, &step),
-            )
+            .deadline("the environment to be ready", ops::wait_ready(&host, &env, &step))
             .await?;
     }
     let mut switched = false;
@@ -88,10 +82,7 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             } else {
                 "exists; guardrails re-applied"
             };
-            let mut msg = format!(
-                "environment {} {verb} (namespace {}",
-                env.name, env.namespace
-            );
+            let mut msg = format!("environment {} {verb} (namespace {}", env.name, env.namespace);
             if let Some(e) = &env.expires_at {
                 msg.push_str(&format!(", expires {e}"));
             }

@@ -26,14 +26,11 @@ pub struct Args {
 pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     kubenv::names::namespace_for(&a.name, "")?;
     if ctx.must_confirm(a.yes)?
-        && !ctx.out.confirm(&format!(
-            "Delete environment {} and everything in it?",
-            a.name
-        ))
+        && !ctx
+            .out
+            .confirm(&format!("Delete environment {} and everything in it?", a.name))
     {
-        return Err(Error::InvalidInput(
-            "not confirmed; nothing was deleted".into(),
-        ));
+        return Err(Error::InvalidInput("not confirmed; nothing was deleted".into()));
     }
     let host = ctx.host().await?;
     let progress = ctx.out.progress();
@@ -60,10 +57,9 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     }
     progress.finish();
     match (ctx.out.format, env) {
-        (_, None) => ctx.out.note(&format!(
-            "environment {} does not exist; nothing to delete",
-            a.name
-        )),
+        (_, None) => ctx
+            .out
+            .note(&format!("environment {} does not exist; nothing to delete", a.name)),
         (Format::Table, Some(e)) => {
             let how = if a.wait {
                 "deleted"

@@ -33,9 +33,7 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         team: a.team,
         selector: a.selector,
     };
-    let envs = host
-        .deadline("the environment list", ops::list(&host, &opts))
-        .await?;
+    let envs = host.deadline("the environment list", ops::list(&host, &opts)).await?;
     ctx.out.environments(&envs);
     Ok(0)
 }
@@ -50,9 +48,7 @@ pub struct GetArgs {
 pub async fn run_get(ctx: &Ctx, a: GetArgs) -> Result<i32> {
     kubenv::names::namespace_for(&a.name, "")?;
     let host = ctx.host().await?;
-    let env = host
-        .deadline("the environment", ops::get(&host, &a.name))
-        .await?;
+    let env = host.deadline("the environment", ops::get(&host, &a.name)).await?;
     ctx.out.environment(&env);
     Ok(0)
 }

@@ -39,20 +39,10 @@ pub struct Cli {
 #[derive(clap::Args, Debug, Clone)]
 pub struct Global {
     /// Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)
-    #[arg(
-        long,
-        global = true,
-        value_name = "FILE",
-        help_heading = "Global options"
-    )]
+    #[arg(long, global = true, value_name = "FILE", help_heading = "Global options")]
     pub kubeconfig: Option<PathBuf>,
     /// The host cluster's kubeconfig context (default: the current context)
-    #[arg(
-        long,
-        global = true,
-        value_name = "NAME",
-        help_heading = "Global options"
-    )]
+    #[arg(long, global = true, value_name = "NAME", help_heading = "Global options")]
     pub context: Option<String>,
     /// Output format
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table, help_heading = "Global options")]
@@ -121,10 +111,8 @@ impl Ctx {
 
     pub async fn host(&self) -> Result<Host> {
         let h = kubenv::cluster::connect(&self.host_options()?).await?;
-        self.out.debug(&format!(
-            "host cluster {} (context {})",
-            h.endpoint.server, h.context
-        ));
+        self.out
+            .debug(&format!("host cluster {} (context {})", h.endpoint.server, h.context));
         Ok(h)
     }
 

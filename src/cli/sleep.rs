@@ -41,10 +41,7 @@ pub async fn run(ctx: &Ctx, a: Args, to_sleep: bool) -> Result<i32> {
                     report.changed.len()
                 )
             } else {
-                format!(
-                    "environment {} was already {verb}; nothing changed",
-                    report.name
-                )
+                format!("environment {} was already {verb}; nothing changed", report.name)
             };
             ctx.out.out(&msg);
             for x in &report.excluded {

@@ -6,9 +6,7 @@ use kubenv::token::{self, DEFAULT_TOKEN_TTL};
 use kubenv::{Error, Result};
 
 #[derive(clap::Args, Debug)]
-#[command(
-    after_help = "kubectl runs this for contexts written by `kubenv connect`; you rarely need it by hand."
-)]
+#[command(after_help = "kubectl runs this for contexts written by `kubenv connect`; you rarely need it by hand.")]
 pub struct Args {
     /// Environment name
     pub name: String,
@@ -46,17 +44,12 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         None => std::env::var("KUBECONFIG").unwrap_or_default(),
     };
     let context = ctx.global.context.clone().unwrap_or_default();
-    let path = token::cache_path(
-        &token::cache_dir(),
-        &[&context, &kubeconfig, server],
-        &a.name,
-    );
+    let path = token::cache_path(&token::cache_dir(), &[&context, &kubeconfig, server], &a.name);
     let now = jiff::Timestamp::now();
     if let Some(t) = token::read_cached(&path).filter(|t| t.is_fresh(now, ttl)) {
         ctx.out.debug("using the cached token");
-        ctx.out.out(
-            &serde_json::to_string(&token::exec_credential(&api_version, &t)).unwrap_or_default(),
-        );
+        ctx.out
+            .out(&serde_json::to_string(&token::exec_credential(&api_version, &t)).unwrap_or_default());
         return Ok(0);
     }
     let host = ctx.host().await?;
@@ -69,10 +62,7 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         }
     };
     let t = host
-        .deadline(
-            "a token",
-            token::mint(&host, &a.name, &namespace, ttl, &|_| {}),
-        )
+        .deadline("a token", token::mint(&host, &a.name, &namespace, ttl, &|_| {}))
         .await
         .map_err(|e| match e {
             Error::NotFound { name, .. } => Error::InvalidInput(format!(

@@ -59,10 +59,7 @@ pub async fn acquire(host: &Host, namespace: &str, action: &str) -> Result<Guard
         };
         match api.create(&PostParams::default(), &lease).await {
             Ok(_) => {
-                return Ok(Guard {
-                    api,
-                    released: false,
-                });
+                return Ok(Guard { api, released: false });
             }
             Err(e) if api_code(&e) == Some(409) => {
                 if let Some(cur) = api.get_opt(LEASE_NAME).await.map_err(|e| host.map(e))? {

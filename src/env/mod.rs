@@ -2,6 +2,7 @@
 //! backend lives here; a virtual-cluster backend would sit beside it behind the same
 //! `Environment` shape.
 
+pub mod extras;
 pub mod lock;
 pub mod objects;
 pub mod ops;
@@ -91,21 +92,14 @@ pub struct Environment {
 
 impl Environment {
     /// Derives the environment from its namespace and (if found) its quota.
-    pub fn from_namespace(
-        ns: &Namespace,
-        quota: Option<&ResourceQuota>,
-        now: Timestamp,
-    ) -> Option<Environment> {
+    pub fn from_namespace(ns: &Namespace, quota: Option<&ResourceQuota>, now: Timestamp) -> Option<Environment> {
         let meta = &ns.metadata;
         let labels = meta.labels.as_ref()?;
         if labels.get(LABEL_MANAGED_BY).map(String::as_str) != Some(MANAGED_BY) {
             return None;
         }
         let ann = meta.annotations.clone().unwrap_or_default();
-        let name = labels
-            .get(LABEL_ENV)
-            .cloned()
-            .or_else(|| meta.name.clone())?;
+        let name = labels.get(LABEL_ENV).cloned().or_else(|| meta.name.clone())?;
         let expires_at = ann.get(ANN_EXPIRES).cloned();
         let sleeping_since = ann.get(ANN_SLEEPING).cloned();
         let terminating = meta.deletion_timestamp.is_some()
@@ -130,10 +124,7 @@ impl Environment {
             name,
             namespace: meta.name.clone().unwrap_or_default(),
             owner: ann.get(ANN_OWNER).cloned(),
-            team: ann
-                .get(ANN_TEAM)
-                .cloned()
-                .or_else(|| labels.get(LABEL_TEAM).cloned()),
+            team: ann.get(ANN_TEAM).cloned().or_else(|| labels.get(LABEL_TEAM).cloned()),
             template: ann.get(ANN_TEMPLATE).cloned(),
             status,
             created_at: meta.creation_timestamp.as_ref().map(|t| t.0.to_string()),
@@ -191,11 +182,7 @@ mod tests {
                     (LABEL_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
                     (LABEL_ENV.to_string(), "a".to_string()),
                 ])),
-                annotations: Some(
-                    ann.iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect(),
-                ),
+                annotations: Some(ann.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
                 ..Default::default()
             },
             ..Default::default()
@@ -211,19 +198,9 @@ mod tests {
             (e.status, e.name.as_str(), e.context.as_str()),
             (Status::Active, "a", "kubenv-a")
         );
-        let e = Environment::from_namespace(
-            &ns(&[(ANN_EXPIRES, "2029-01-01T00:00:00Z")]),
-            Some(&q),
-            now,
-        )
-        .unwrap();
+        let e = Environment::from_namespace(&ns(&[(ANN_EXPIRES, "2029-01-01T00:00:00Z")]), Some(&q), now).unwrap();
         assert_eq!(e.status, Status::Expired);
-        let e = Environment::from_namespace(
-            &ns(&[(ANN_SLEEPING, "2029-01-01T00:00:00Z")]),
-            Some(&q),
-            now,
-        )
-        .unwrap();
+        let e = Environment::from_namespace(&ns(&[(ANN_SLEEPING, "2029-01-01T00:00:00Z")]), Some(&q), now).unwrap();
         assert_eq!(e.status, Status::Sleeping);
         let e = Environment::from_namespace(&ns(&[]), None, now).unwrap();
         assert_eq!(e.status, Status::Incomplete);
@@ -235,8 +212,7 @@ mod tests {
     #[test]
     fn json_field_names_are_stable() {
         let now: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
-        let e =
-            Environment::from_namespace(&ns(&[]), Some(&ResourceQuota::default()), now).unwrap();
+        let e = Environment::from_namespace(&ns(&[]), Some(&ResourceQuota::default()), now).unwrap();
         let v = serde_json::to_value(&e).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(

@@ -3,12 +3,10 @@
 
 use super::*;
 use crate::policy::Template;
-use k8s_openapi::api::core::v1::{
-    LimitRange, LimitRangeItem, LimitRangeSpec, ResourceQuotaSpec, ServiceAccount,
-};
+use k8s_openapi::api::core::v1::{LimitRange, LimitRangeItem, LimitRangeSpec, ResourceQuotaSpec, ServiceAccount};
 use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicyPort, NetworkPolicySpec,
+    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
+    NetworkPolicySpec,
 };
 use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -65,10 +63,7 @@ pub fn namespace(spec: &Spec) -> Namespace {
         "restricted".to_string()
     };
     l.insert("pod-security.kubernetes.io/enforce".into(), level);
-    l.insert(
-        "pod-security.kubernetes.io/enforce-version".into(),
-        "latest".into(),
-    );
+    l.insert("pod-security.kubernetes.io/enforce-version".into(), "latest".into());
     l.insert("pod-security.kubernetes.io/warn".into(), advisory.clone());
     l.insert("pod-security.kubernetes.io/audit".into(), advisory);
     let mut a = BTreeMap::from([
@@ -105,14 +100,8 @@ pub fn resource_quota(spec: &Spec) -> ResourceQuota {
             "persistentvolumeclaims".to_string(),
             q(&t.persistent_volume_claims.to_string()),
         ),
-        (
-            "services.loadbalancers".to_string(),
-            q(&t.load_balancers.to_string()),
-        ),
-        (
-            "services.nodeports".to_string(),
-            q(&t.node_ports.to_string()),
-        ),
+        ("services.loadbalancers".to_string(), q(&t.load_balancers.to_string())),
+        ("services.nodeports".to_string(), q(&t.node_ports.to_string())),
     ]);
     ResourceQuota {
         metadata: meta(spec, QUOTA_NAME),
@@ -270,11 +259,7 @@ pub fn role_bindings(spec: &Spec) -> Vec<RoleBinding> {
         },
     )];
     if spec.bind_owner {
-        v.push(admin_binding(
-            spec,
-            "kubenv-owner",
-            subject_for(&spec.owner),
-        ));
+        v.push(admin_binding(spec, "kubenv-owner", subject_for(&spec.owner)));
     }
     v
 }
@@ -306,10 +291,7 @@ mod tests {
         let l = ns.metadata.labels.unwrap();
         assert_eq!(l["pod-security.kubernetes.io/enforce"], "baseline");
         assert_eq!(l[LABEL_OWNER], "alice_example.com");
-        assert_eq!(
-            ns.metadata.annotations.unwrap()[ANN_OWNER],
-            "alice@example.com"
-        );
+        assert_eq!(ns.metadata.annotations.unwrap()[ANN_OWNER], "alice@example.com");
         let hard = resource_quota(&s).spec.unwrap().hard.unwrap();
         assert_eq!(hard["services.loadbalancers"].0, "0");
         assert_eq!(hard["services.nodeports"].0, "0");

@@ -4,14 +4,13 @@
 
 use super::objects::{self, Spec};
 use super::*;
+use crate::audit::{self, Action};
 use crate::cluster::{Host, Identity};
 use crate::error::{Error, Result, api_code};
 use crate::names::namespace_for;
 use crate::policy::{POLICY_CONFIGMAP, POLICY_KEY, Policy, PolicySource, SYSTEM_NAMESPACE};
 use futures::future::try_join_all;
-use k8s_openapi::api::authorization::v1::{
-    ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
-};
+use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use k8s_openapi::api::core::v1::{ConfigMap, LimitRange, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::RoleBinding;
@@ -71,46 +70,51 @@ fn apply_params() -> PatchParams {
     PatchParams::apply(FIELD_MANAGER).force()
 }
 
-async fn apply<K>(host: &Host, api: Api<K>, obj: &K) -> Result<()>
+async fn apply<K>(host: &Host, api: Api<K>, obj: &K) -> Result<K>
 where
     K: Resource + Clone + serde::de::DeserializeOwned + Serialize + std::fmt::Debug,
 {
     let name = obj.meta().name.clone().unwrap_or_default();
     api.patch(&name, &apply_params(), &Patch::Apply(obj))
         .await
-        .map_err(|e| host.map(e))?;
-    Ok(())
+        .map_err(|e| host.map(e))
 }
 
 /// Applies every guardrail of an environment, all at once.
-async fn apply_guardrails(host: &Host, spec: &Spec) -> Result<()> {
+async fn apply_guardrails(host: &Host, spec: &Spec) -> Result<ResourceQuota> {
     let c = || host.client.clone();
     let ns = spec.namespace.as_str();
     let mut tasks: Vec<futures::future::BoxFuture<'_, Result<()>>> = Vec::new();
     let quota = objects::resource_quota(spec);
     let limits = objects::limit_range(spec);
     let sa = objects::service_account(spec);
+    let applied_quota = apply(host, Api::<ResourceQuota>::namespaced(c(), ns), &quota);
     tasks.push(Box::pin(async move {
-        apply(host, Api::<ResourceQuota>::namespaced(c(), ns), &quota).await
+        apply(host, Api::<LimitRange>::namespaced(c(), ns), &limits)
+            .await
+            .map(drop)
     }));
     tasks.push(Box::pin(async move {
-        apply(host, Api::<LimitRange>::namespaced(c(), ns), &limits).await
-    }));
-    tasks.push(Box::pin(async move {
-        apply(host, Api::<ServiceAccount>::namespaced(c(), ns), &sa).await
+        apply(host, Api::<ServiceAccount>::namespaced(c(), ns), &sa)
+            .await
+            .map(drop)
     }));
     for np in objects::network_policies(spec) {
         tasks.push(Box::pin(async move {
-            apply(host, Api::<NetworkPolicy>::namespaced(c(), ns), &np).await
+            apply(host, Api::<NetworkPolicy>::namespaced(c(), ns), &np)
+                .await
+                .map(drop)
         }));
     }
     for rb in objects::role_bindings(spec) {
         tasks.push(Box::pin(async move {
-            apply(host, Api::<RoleBinding>::namespaced(c(), ns), &rb).await
+            apply(host, Api::<RoleBinding>::namespaced(c(), ns), &rb)
+                .await
+                .map(drop)
         }));
     }
-    try_join_all(tasks).await?;
-    Ok(())
+    let (q, _) = futures::try_join!(applied_quota, try_join_all(tasks))?;
+    Ok(q)
 }
 
 /// Makes (or, with `if_not_exists`, converges) an environment.
@@ -149,7 +153,7 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
     };
 
     progress(&format!("creating namespace {namespace}"));
-    let created = match ns_api
+    let (ns_obj, created) = match ns_api
         .create(
             &PostParams {
                 field_manager: Some(FIELD_MANAGER.into()),
@@ -159,7 +163,7 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
         )
         .await
     {
-        Ok(_) => true,
+        Ok(o) => (o, true),
         Err(e) if api_code(&e) == Some(409) => {
             let existing = ns_api.get(&namespace).await.map_err(|e| host.map(e))?;
             check_takeover(&existing, &opts.name, &identity)?;
@@ -187,24 +191,45 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
                     .cloned();
             }
             if opts.template.is_none()
-                && let Some(t) = existing
-                    .metadata
-                    .annotations
-                    .as_ref()
-                    .and_then(|a| a.get(ANN_TEMPLATE))
+                && let Some(t) = existing.metadata.annotations.as_ref().and_then(|a| a.get(ANN_TEMPLATE))
                 && let Ok((n, t)) = policy.template(Some(t))
             {
                 spec.template_name = n.to_string();
                 spec.template = t.clone();
             }
-            apply(host, ns_api.clone(), &objects::namespace(&spec)).await?;
-            false
+            (apply(host, ns_api.clone(), &objects::namespace(&spec)).await?, false)
         }
         Err(e) => return Err(host.map(e)),
     };
     progress("applying guardrails: quota, limits, network policy, service account, RBAC");
-    apply_guardrails(host, &spec).await?;
-    let env = get(host, &opts.name).await?;
+    let quota = apply_guardrails(host, &spec).await?;
+    // Extras come after the owner's RoleBinding, which they may rely on.
+    if !spec.template.manifests.is_empty() {
+        progress("applying the template's manifests");
+    }
+    let message = format!(
+        "{} {} environment {} (template {}, expires {})",
+        identity.name,
+        if created { "created" } else { "re-applied" },
+        opts.name,
+        spec.template_name,
+        spec.expires_at.as_deref().unwrap_or("never")
+    );
+    let action = Action {
+        env: &opts.name,
+        namespace: &namespace,
+        action: "create",
+        actor: &identity.name,
+        message,
+    };
+    let (extras, _) = futures::join!(
+        super::extras::apply(host, &spec.template.manifests, &namespace, &opts.name),
+        audit::record(host, &action, true)
+    );
+    extras?;
+    let env = Environment::from_namespace(&ns_obj, Some(&quota), jiff::Timestamp::now()).ok_or(Error::NotManaged {
+        namespace: namespace.clone(),
+    })?;
     Ok(Created {
         environment: env,
         created,
@@ -215,9 +240,7 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
 fn check_takeover(ns: &Namespace, name: &str, me: &Identity) -> Result<()> {
     let nsname = ns.metadata.name.clone().unwrap_or_default();
     if ns.metadata.deletion_timestamp.is_some() {
-        return Err(Error::Terminating {
-            name: name.to_string(),
-        });
+        return Err(Error::Terminating { name: name.to_string() });
     }
     let managed = ns
         .metadata
@@ -263,22 +286,18 @@ pub async fn get_ns(host: &Host, name: &str, policy: &Policy) -> Result<(Environ
     let ns_api: Api<Namespace> = Api::all(host.client.clone());
     let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &namespace);
     let (ns, quota) = futures::join!(ns_api.get_opt(&namespace), q_api.get_opt(QUOTA_NAME));
-    let ns = ns
-        .map_err(|e| host.map(e))?
-        .ok_or_else(|| Error::NotFound {
-            name: name.to_string(),
-            namespace: namespace.clone(),
-        })?;
+    let ns = ns.map_err(|e| host.map(e))?.ok_or_else(|| Error::NotFound {
+        name: name.to_string(),
+        namespace: namespace.clone(),
+    })?;
     let quota = match quota {
         Ok(q) => q,
         Err(e) if api_code(&e) == Some(403) => None,
         Err(e) => return Err(host.map(e)),
     };
-    let env = Environment::from_namespace(&ns, quota.as_ref(), jiff::Timestamp::now()).ok_or(
-        Error::NotManaged {
-            namespace: namespace.clone(),
-        },
-    )?;
+    let env = Environment::from_namespace(&ns, quota.as_ref(), jiff::Timestamp::now()).ok_or(Error::NotManaged {
+        namespace: namespace.clone(),
+    })?;
     Ok((env, ns))
 }
 
@@ -401,13 +420,7 @@ pub async fn authorize_change(host: &Host, env: &Environment, verb: &str) -> Res
 /// The API group of kubenv's virtual RBAC resource `environments`.
 pub const ADMIN_GROUP: &str = "kubenv.dev";
 
-pub async fn can_i(
-    host: &Host,
-    verb: &str,
-    group: &str,
-    resource: &str,
-    namespace: &str,
-) -> Result<bool> {
+pub async fn can_i(host: &Host, verb: &str, group: &str, resource: &str, namespace: &str) -> Result<bool> {
     let api: Api<SelfSubjectAccessReview> = Api::all(host.client.clone());
     let review = SelfSubjectAccessReview {
         spec: SelfSubjectAccessReviewSpec {
@@ -473,11 +486,7 @@ pub async fn wait_gone(host: &Host, namespace: &str, progress: Progress<'_>) -> 
 
 /// Waits until an environment is ready to use: its ServiceAccount exists and its quota has
 /// been computed by the quota controller.
-pub async fn wait_ready(
-    host: &Host,
-    env: &Environment,
-    progress: Progress<'_>,
-) -> Result<Environment> {
+pub async fn wait_ready(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<Environment> {
     let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &env.namespace);
     loop {
         let q = q_api.get_opt(QUOTA_NAME).await.map_err(|e| host.map(e))?;

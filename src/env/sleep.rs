@@ -67,9 +67,7 @@ async fn workloads(host: &Host, ns: &str) -> Result<Vec<(Kind, ApiResource, Dyna
     let (cj, j) = match j {
         Err(e) if api_code(&e) == Some(404) => {
             let old = resource("batch", "v1beta1", "CronJob", "cronjobs");
-            let r = Api::<DynamicObject>::namespaced_with(c, ns, &old)
-                .list(&lp)
-                .await;
+            let r = Api::<DynamicObject>::namespaced_with(c, ns, &old).list(&lp).await;
             (old, r)
         }
         other => (cj, other),
@@ -88,18 +86,11 @@ async fn workloads(host: &Host, ns: &str) -> Result<Vec<(Kind, ApiResource, Dyna
 }
 
 fn ann(o: &DynamicObject, key: &str) -> Option<String> {
-    o.metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(key))
-        .cloned()
+    o.metadata.annotations.as_ref().and_then(|a| a.get(key)).cloned()
 }
 
 fn replicas(o: &DynamicObject) -> i64 {
-    o.data
-        .pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1)
+    o.data.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
 }
 
 /// The patch that puts one workload to sleep, or None if it needs nothing.
@@ -175,12 +166,10 @@ async fn patch_all(
                 };
                 match api.patch(&name, &pp, &Patch::Merge(&patch)).await {
                     Ok(_) => return Ok(Some(format!("{}/{name}", kind.label()))),
-                    Err(e) if api_code(&e) == Some(409) => {
-                        match api.get_opt(&name).await.map_err(|e| host.map(e))? {
-                            Some(fresh) if !excluded(&fresh) => obj = fresh,
-                            _ => return Ok(None),
-                        }
-                    }
+                    Err(e) if api_code(&e) == Some(409) => match api.get_opt(&name).await.map_err(|e| host.map(e))? {
+                        Some(fresh) if !excluded(&fresh) => obj = fresh,
+                        _ => return Ok(None),
+                    },
                     Err(e) if api_code(&e) == Some(404) => return Ok(None),
                     Err(e) => return Err(host.map(e)),
                 }
@@ -255,10 +244,7 @@ pub async fn wake(host: &Host, env: &Environment, progress: Progress<'_>) -> Res
     let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &env.namespace);
     progress("restoring workloads");
     // Lift the pod block first so restored workloads can start at once.
-    match q_api
-        .delete(SLEEP_QUOTA_NAME, &DeleteParams::default())
-        .await
-    {
+    match q_api.delete(SLEEP_QUOTA_NAME, &DeleteParams::default()).await {
         Ok(_) => {}
         Err(e) if api_code(&e) == Some(404) => {}
         Err(e) => return Err(host.map(e)),

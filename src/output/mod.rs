@@ -127,17 +127,16 @@ impl Output {
                 }
             }
             Format::Name => {
-                let names: Vec<String> = envs
-                    .iter()
-                    .map(|e| format!("environment/{}", e.name))
-                    .collect();
+                let names: Vec<String> = envs.iter().map(|e| format!("environment/{}", e.name)).collect();
                 if !names.is_empty() {
                     self.out(&names.join("\n"));
                 }
             }
             Format::Json | Format::Yaml => {
                 if as_list {
-                    self.value(&serde_json::json!({"apiVersion": "kubenv.dev/v1", "kind": "EnvironmentList", "items": envs}));
+                    self.value(
+                        &serde_json::json!({"apiVersion": "kubenv.dev/v1", "kind": "EnvironmentList", "items": envs}),
+                    );
                 } else if let Some(e) = envs.first() {
                     self.value(e);
                 }

@@ -32,10 +32,17 @@ pub fn cluster() -> &'static Cluster {
             .args(["--kubeconfig", &kc, "config", "view", "--flatten", "--raw", "--minify"])
             .output()
             .expect("kubectl runs");
-        assert!(out.status.success(), "kubectl config view: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "kubectl config view: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let admin = String::from_utf8(out.stdout).unwrap();
         let v: Value = serde_saphyr::from_str(&admin).unwrap();
-        assert!(v["clusters"][0]["cluster"]["server"].is_string(), "the admin kubeconfig names a server");
+        assert!(
+            v["clusters"][0]["cluster"]["server"].is_string(),
+            "the admin kubeconfig names a server"
+        );
         let work = std::env::temp_dir().join(format!("kubenv-e2e-{}", std::process::id()));
         std::fs::create_dir_all(&work).unwrap();
         let c = Cluster { admin, work };
@@ -44,7 +51,15 @@ pub fn cluster() -> &'static Cluster {
         std::fs::write(&admin_path, &c.admin).unwrap();
         let role = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/engineer-role.yaml");
         run_ok(Command::new("kubectl").args(["--kubeconfig", admin_path.to_str().unwrap(), "apply", "-f", role]));
-        let _ = Command::new("kubectl").args(["--kubeconfig", admin_path.to_str().unwrap(), "create", "namespace", "kubenv-e2e-users"]).output();
+        let _ = Command::new("kubectl")
+            .args([
+                "--kubeconfig",
+                admin_path.to_str().unwrap(),
+                "create",
+                "namespace",
+                "kubenv-e2e-users",
+            ])
+            .output();
         c
     })
 }
@@ -98,8 +113,7 @@ impl Run {
     }
 
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
 }
 
@@ -202,8 +216,7 @@ impl Sandbox {
     pub fn user(&self, name: &str) -> (PathBuf, String) {
         let sa = format!("{name}-{}", self.tag);
         let ns = "kubenv-e2e-users";
-        self.admin(&["-n", ns, "create", "serviceaccount", &sa])
-            .ok();
+        self.admin(&["-n", ns, "create", "serviceaccount", &sa]).ok();
         let binding = format!("kubenv-e2e-{sa}");
         self.admin(&[
             "create",
@@ -257,10 +270,6 @@ impl Drop for Sandbox {
 pub fn contexts(kc: &Value) -> Vec<String> {
     kc["contexts"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| c["name"].as_str().map(String::from))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|c| c["name"].as_str().map(String::from)).collect())
         .unwrap_or_default()
 }

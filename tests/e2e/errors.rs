@@ -4,12 +4,7 @@
 use crate::common::*;
 
 fn managed_namespaces(s: &Sandbox) -> usize {
-    s.admin_json(&[
-        "get",
-        "namespaces",
-        "-l",
-        "app.kubernetes.io/managed-by=kubenv",
-    ])["items"]
+    s.admin_json(&["get", "namespaces", "-l", "app.kubernetes.io/managed-by=kubenv"])["items"]
         .as_array()
         .unwrap()
         .len()
@@ -32,11 +27,7 @@ fn bad_names_and_durations_change_nothing() {
         "kubenv-system",
     ] {
         let r = s.kubenv(&["create", "--", bad]).code(2);
-        assert!(
-            r.stderr.contains("invalid environment name"),
-            "{bad}: {}",
-            r.stderr
-        );
+        assert!(r.stderr.contains("invalid environment name"), "{bad}: {}", r.stderr);
         assert!(!s.namespace_exists(&format!("env-{bad}")) || bad.is_empty());
     }
     let name = s.name("dur");
@@ -79,8 +70,7 @@ fn unknown_environment_is_exit_3() {
         );
     }
     s.kubenv(&["delete", &name, "--yes"]).code(3);
-    s.kubenv(&["delete", &name, "--yes", "--ignore-not-found"])
-        .ok();
+    s.kubenv(&["delete", &name, "--yes", "--ignore-not-found"]).ok();
 }
 
 #[test]
@@ -89,16 +79,8 @@ fn unmanaged_namespaces_are_never_touched() {
     let name = s.name("plain");
     let ns = format!("env-{name}");
     s.admin(&["create", "namespace", &ns]).ok();
-    s.admin(&[
-        "-n",
-        &ns,
-        "create",
-        "deployment",
-        "d",
-        "--image=nginx",
-        "--replicas=2",
-    ])
-    .ok();
+    s.admin(&["-n", &ns, "create", "deployment", "d", "--image=nginx", "--replicas=2"])
+        .ok();
     for cmd in [
         vec!["sleep", &name],
         vec!["wake", &name],
@@ -106,11 +88,7 @@ fn unmanaged_namespaces_are_never_touched() {
         vec!["delete", &name, "--yes"],
     ] {
         let r = s.kubenv(&cmd).code(5);
-        assert!(
-            r.stderr.contains("not managed by kubenv"),
-            "{cmd:?}: {}",
-            r.stderr
-        );
+        assert!(r.stderr.contains("not managed by kubenv"), "{cmd:?}: {}", r.stderr);
     }
     let r = s.kubenv(&["create", &name, "--if-not-exists"]).code(4);
     assert!(r.stderr.contains("not managed by kubenv"), "{}", r.stderr);
@@ -124,11 +102,7 @@ fn unmanaged_namespaces_are_never_touched() {
             .get("app.kubernetes.io/managed-by")
             .is_none()
     );
-    assert!(
-        !s.read_kubeconfig()
-            .to_string()
-            .contains(&format!("kubenv-{name}"))
-    );
+    assert!(!s.read_kubeconfig().to_string().contains(&format!("kubenv-{name}")));
 }
 
 #[test]
@@ -149,8 +123,7 @@ fn unreachable_cluster_is_exit_6() {
         args.extend(cmd.iter().copied());
         let r = s.kubenv(&args).code(6);
         assert!(
-            r.stderr
-                .contains("cannot reach the cluster at https://127.0.0.1:1"),
+            r.stderr.contains("cannot reach the cluster at https://127.0.0.1:1"),
             "{cmd:?}: {}",
             r.stderr
         );
@@ -163,9 +136,7 @@ fn unreachable_cluster_is_exit_6() {
 fn broken_kubeconfigs_are_exit_2() {
     let s = Sandbox::new();
     let missing = s.path("missing");
-    let r = s
-        .kubenv(&["--kubeconfig", missing.to_str().unwrap(), "list"])
-        .code(2);
+    let r = s.kubenv(&["--kubeconfig", missing.to_str().unwrap(), "list"]).code(2);
     assert!(
         r.stderr.contains("missing") && r.stderr.contains("--kubeconfig"),
         "{}",
@@ -173,20 +144,13 @@ fn broken_kubeconfigs_are_exit_2() {
     );
     let empty = s.path("empty");
     std::fs::write(&empty, "").unwrap();
-    let r = s
-        .kubenv(&["--kubeconfig", empty.to_str().unwrap(), "list"])
-        .code(2);
+    let r = s.kubenv(&["--kubeconfig", empty.to_str().unwrap(), "list"]).code(2);
     assert!(r.stderr.contains("no current context"), "{}", r.stderr);
     let bad = s.path("bad");
     std::fs::write(&bad, "clusters: [unclosed\n").unwrap();
-    let r = s
-        .kubenv(&["--kubeconfig", bad.to_str().unwrap(), "list"])
-        .code(2);
+    let r = s.kubenv(&["--kubeconfig", bad.to_str().unwrap(), "list"]).code(2);
     assert!(r.stderr.contains("not a valid kubeconfig"), "{}", r.stderr);
-    assert_eq!(
-        std::fs::read_to_string(&bad).unwrap(),
-        "clusters: [unclosed\n"
-    );
+    assert_eq!(std::fs::read_to_string(&bad).unwrap(), "clusters: [unclosed\n");
 }
 
 #[test]

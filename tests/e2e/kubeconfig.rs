@@ -10,19 +10,19 @@ fn delete_removes_only_kubenv_entries() {
     let a = s.name("kca");
     let b = s.name("kcb");
     // The user's own file, with entries and fields kubenv knows nothing of.
-    let mut v: Value =
-        serde_saphyr::from_str(&std::fs::read_to_string(&s.kubeconfig).unwrap()).unwrap();
+    let mut v: Value = serde_saphyr::from_str(&std::fs::read_to_string(&s.kubeconfig).unwrap()).unwrap();
     v["clusters"].as_array_mut().unwrap().push(serde_json::json!({"name": "other", "cluster": {"server": "https://other.example:6443", "x-vendor-field": {"keep": [1, 2]}}}));
     v["users"]
         .as_array_mut()
         .unwrap()
         .push(serde_json::json!({"name": "other-user", "user": {"token": "abc"}}));
-    v["contexts"].as_array_mut().unwrap().push(serde_json::json!({"name": "other", "context": {"cluster": "other", "user": "other-user", "namespace": "x"}}));
+    v["contexts"].as_array_mut().unwrap().push(
+        serde_json::json!({"name": "other", "context": {"cluster": "other", "user": "other-user", "namespace": "x"}}),
+    );
     v["preferences"] = serde_json::json!({"colors": true});
     v["x-top-level"] = serde_json::json!({"nested": "value"});
     std::fs::write(&s.kubeconfig, serde_saphyr::to_string(&v).unwrap()).unwrap();
-    let original: Value =
-        serde_saphyr::from_str(&std::fs::read_to_string(&s.kubeconfig).unwrap()).unwrap();
+    let original: Value = serde_saphyr::from_str(&std::fs::read_to_string(&s.kubeconfig).unwrap()).unwrap();
 
     s.kubenv(&["create", &a]).ok();
     s.kubenv(&["create", &b, "--no-switch"]).ok();
@@ -40,11 +40,7 @@ fn delete_removes_only_kubenv_entries() {
     assert_eq!(kc["x-top-level"], original["x-top-level"]);
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
-        std::fs::metadata(&s.kubeconfig)
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
+        std::fs::metadata(&s.kubeconfig).unwrap().permissions().mode() & 0o777,
         0o600
     );
 
@@ -72,11 +68,8 @@ fn print_gives_a_self_contained_kubeconfig_and_writes_nothing() {
     let f = s.path("ci.kubeconfig");
     std::fs::write(&f, &printed).unwrap();
     // A CI step with nothing but this file can deploy.
-    s.kubectl_with(
-        &f,
-        &["create", "configmap", "from-ci", "--from-literal=a=b"],
-    )
-    .ok();
+    s.kubectl_with(&f, &["create", "configmap", "from-ci", "--from-literal=a=b"])
+        .ok();
     s.admin(&["-n", &format!("env-{name}"), "get", "configmap", "from-ci"])
         .ok();
     let who = s.kubectl_with(&f, &["get", "pods", "-n", "kube-system"]);
@@ -87,20 +80,12 @@ fn print_gives_a_self_contained_kubeconfig_and_writes_nothing() {
         who.stderr
     );
     let v: Value = serde_saphyr::from_str(&printed).unwrap();
-    assert!(
-        v["users"][0]["user"]["token"]
-            .as_str()
-            .is_some_and(|t| t.len() > 20)
-    );
+    assert!(v["users"][0]["user"]["token"].as_str().is_some_and(|t| t.len() > 20));
     assert!(
         v["clusters"][0]["cluster"]["certificate-authority-data"].is_string(),
         "the CA travels with it"
     );
-    assert!(
-        v["clusters"][0]["cluster"]
-            .get("insecure-skip-tls-verify")
-            .is_none()
-    );
+    assert!(v["clusters"][0]["cluster"].get("insecure-skip-tls-verify").is_none());
 }
 
 #[test]
@@ -110,21 +95,12 @@ fn connect_runs_a_command_with_its_exit_code() {
     s.kubenv(&["create", &name, "--no-connect"]).ok();
     let before = std::fs::read(&s.kubeconfig).unwrap();
     let r = s
-        .kubenv(&[
-            "connect",
-            &name,
-            "--",
-            "kubectl",
-            "create",
-            "configmap",
-            "via-run",
-        ])
+        .kubenv(&["connect", &name, "--", "kubectl", "create", "configmap", "via-run"])
         .ok();
     assert!(r.stdout.contains("via-run"), "{}", r.stdout);
     s.admin(&["-n", &format!("env-{name}"), "get", "configmap", "via-run"])
         .ok();
-    s.kubenv(&["connect", &name, "--", "sh", "-c", "exit 7"])
-        .code(7);
+    s.kubenv(&["connect", &name, "--", "sh", "-c", "exit 7"]).code(7);
     assert_eq!(std::fs::read(&s.kubeconfig).unwrap(), before);
 }
 
@@ -176,16 +152,9 @@ fn exec_plugin_caches_tokens_and_disconnect_goes_back() {
         .unwrap()
         .path();
     use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(
-        std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
-    assert_eq!(
-        std::fs::metadata(cache.parent().unwrap())
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
+        std::fs::metadata(cache.parent().unwrap()).unwrap().permissions().mode() & 0o777,
         0o700
     );
 

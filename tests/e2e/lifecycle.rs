@@ -10,9 +10,7 @@ fn full_lifecycle_checked_with_kubectl() {
     let ns = format!("env-{name}");
 
     let created = s
-        .kubenv(&[
-            "create", &name, "--ttl", "2d", "--team", "web", "-o", "json",
-        ])
+        .kubenv(&["create", &name, "--ttl", "2d", "--team", "web", "-o", "json"])
         .ok()
         .json();
     assert_eq!(created["name"], name.as_str());
@@ -23,14 +21,8 @@ fn full_lifecycle_checked_with_kubectl() {
 
     // kubectl sees the namespace, labelled and annotated.
     let nsobj = s.admin_json(&["get", "namespace", &ns]);
-    assert_eq!(
-        nsobj["metadata"]["labels"]["app.kubernetes.io/managed-by"],
-        "kubenv"
-    );
-    assert_eq!(
-        nsobj["metadata"]["labels"]["kubenv.dev/environment"],
-        name.as_str()
-    );
+    assert_eq!(nsobj["metadata"]["labels"]["app.kubernetes.io/managed-by"], "kubenv");
+    assert_eq!(nsobj["metadata"]["labels"]["kubenv.dev/environment"], name.as_str());
     assert_eq!(nsobj["metadata"]["labels"]["kubenv.dev/team"], "web");
     let expires: jiff::Timestamp = nsobj["metadata"]["annotations"]["kubenv.dev/expires-at"]
         .as_str()
@@ -48,22 +40,10 @@ fn full_lifecycle_checked_with_kubectl() {
         s.kubectl(&["config", "current-context"]).ok().stdout.trim(),
         format!("kubenv-{name}")
     );
-    s.kubectl(&[
-        "create",
-        "deployment",
-        "web",
-        "--image=nginx",
-        "--replicas=3",
-    ])
-    .ok();
-    s.kubectl(&[
-        "create",
-        "deployment",
-        "idle",
-        "--image=nginx",
-        "--replicas=0",
-    ])
-    .ok();
+    s.kubectl(&["create", "deployment", "web", "--image=nginx", "--replicas=3"])
+        .ok();
+    s.kubectl(&["create", "deployment", "idle", "--image=nginx", "--replicas=0"])
+        .ok();
     let deploys = s.admin_json(&["-n", &ns, "get", "deployments"]);
     assert_eq!(deploys["items"].as_array().unwrap().len(), 2);
 
@@ -90,23 +70,15 @@ fn full_lifecycle_checked_with_kubectl() {
     assert_eq!(sleeping["status"], "Sleeping");
     let blocked = s.kubectl(&["run", "extra", "--image=nginx", "--restart=Never"]);
     assert_ne!(blocked.code, 0, "a pod was admitted while asleep");
-    assert!(
-        blocked.stderr.contains("kubenv-sleep"),
-        "{}",
-        blocked.stderr
-    );
+    assert!(blocked.stderr.contains("kubenv-sleep"), "{}", blocked.stderr);
 
     s.kubenv(&["wake", &name]).ok();
     assert_eq!(replicas("web"), 3);
     assert_eq!(replicas("idle"), 0);
-    assert_eq!(
-        s.kubenv(&["get", &name, "-o", "json"]).ok().json()["status"],
-        "Active"
-    );
+    assert_eq!(s.kubenv(&["get", &name, "-o", "json"]).ok().json()["status"], "Active");
 
     // delete --wait: namespace gone for kubectl, context gone from the kubeconfig.
-    s.kubenv(&["delete", &name, "--yes", "--wait", "--timeout", "2m"])
-        .ok();
+    s.kubenv(&["delete", &name, "--yes", "--wait", "--timeout", "2m"]).ok();
     assert!(!s.namespace_exists(&ns));
     let kc = s.read_kubeconfig();
     assert!(!contexts(&kc).contains(&format!("kubenv-{name}")));
@@ -159,13 +131,9 @@ fn guardrails_have_the_expected_specs() {
     assert_eq!(labels["pod-security.kubernetes.io/enforce"], "baseline");
     assert_eq!(labels["pod-security.kubernetes.io/warn"], "restricted");
     assert_eq!(labels["pod-security.kubernetes.io/audit"], "restricted");
-    assert_eq!(
-        nsobj["metadata"]["annotations"]["kubenv.dev/template"],
-        "standard"
-    );
+    assert_eq!(nsobj["metadata"]["annotations"]["kubenv.dev/template"], "standard");
 
-    s.admin(&["-n", &ns, "get", "serviceaccount", "tenant"])
-        .ok();
+    s.admin(&["-n", &ns, "get", "serviceaccount", "tenant"]).ok();
     let rb = s.admin_json(&["-n", &ns, "get", "rolebinding", "kubenv-tenant"]);
     assert_eq!(rb["roleRef"]["kind"], "ClusterRole");
     assert_eq!(rb["roleRef"]["name"], "admin");
@@ -188,13 +156,9 @@ fn create_if_not_exists_converges() {
     let s = Sandbox::new();
     let name = s.name("conv");
     let ns = format!("env-{name}");
-    let first = s
-        .kubenv(&["create", &name, "--no-connect", "-o", "json"])
-        .ok()
-        .json();
+    let first = s.kubenv(&["create", &name, "--no-connect", "-o", "json"]).ok().json();
     // Damage a guardrail; the re-run puts it back.
-    s.admin(&["-n", &ns, "delete", "limitrange", "kubenv-limits"])
-        .ok();
+    s.admin(&["-n", &ns, "delete", "limitrange", "kubenv-limits"]).ok();
     s.admin(&[
         "-n",
         &ns,
@@ -207,24 +171,12 @@ fn create_if_not_exists_converges() {
     ])
     .ok();
     let again = s
-        .kubenv(&[
-            "create",
-            &name,
-            "--no-connect",
-            "--if-not-exists",
-            "-o",
-            "json",
-        ])
+        .kubenv(&["create", &name, "--no-connect", "--if-not-exists", "-o", "json"])
         .ok()
         .json();
-    assert_eq!(
-        again["expiresAt"], first["expiresAt"],
-        "a re-run keeps the expiry"
-    );
-    s.kubenv(&["create", &name, "--no-connect", "--if-not-exists"])
-        .ok();
-    s.admin(&["-n", &ns, "get", "limitrange", "kubenv-limits"])
-        .ok();
+    assert_eq!(again["expiresAt"], first["expiresAt"], "a re-run keeps the expiry");
+    s.kubenv(&["create", &name, "--no-connect", "--if-not-exists"]).ok();
+    s.admin(&["-n", &ns, "get", "limitrange", "kubenv-limits"]).ok();
     assert_eq!(
         s.admin_json(&["-n", &ns, "get", "resourcequota", "kubenv-quota"])["spec"]["hard"]["pods"],
         "50"
@@ -236,14 +188,7 @@ fn create_if_not_exists_converges() {
         ("networkpolicy", 1),
         ("rolebinding", 1),
     ] {
-        let items = s.admin_json(&[
-            "-n",
-            &ns,
-            "get",
-            kind,
-            "-l",
-            "app.kubernetes.io/managed-by=kubenv",
-        ]);
+        let items = s.admin_json(&["-n", &ns, "get", kind, "-l", "app.kubernetes.io/managed-by=kubenv"]);
         assert_eq!(items["items"].as_array().unwrap().len(), n, "{kind}");
     }
     // Without the flag, an existing environment is a conflict (exit 4) that says what to do.
@@ -257,26 +202,10 @@ fn sleep_twice_keeps_counts_and_wake_is_idempotent() {
     let name = s.name("nap");
     let ns = format!("env-{name}");
     s.kubenv(&["create", &name, "--no-connect"]).ok();
-    s.admin(&[
-        "-n",
-        &ns,
-        "create",
-        "deployment",
-        "a",
-        "--image=nginx",
-        "--replicas=2",
-    ])
-    .ok();
-    s.admin(&[
-        "-n",
-        &ns,
-        "create",
-        "deployment",
-        "b",
-        "--image=nginx",
-        "--replicas=5",
-    ])
-    .ok();
+    s.admin(&["-n", &ns, "create", "deployment", "a", "--image=nginx", "--replicas=2"])
+        .ok();
+    s.admin(&["-n", &ns, "create", "deployment", "b", "--image=nginx", "--replicas=5"])
+        .ok();
     let sts = format!(
         "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: db, namespace: {ns}}}\nspec:\n  replicas: 3\n  serviceName: db\n  selector: {{matchLabels: {{app: db}}}}\n  template:\n    metadata: {{labels: {{app: db}}}}\n    spec: {{containers: [{{name: db, image: postgres}}]}}\n"
     );
@@ -327,10 +256,7 @@ fn sleep_twice_keeps_counts_and_wake_is_idempotent() {
     );
     assert_eq!(count("deployment", "keep"), 1);
     let ann = s.admin_json(&["-n", &ns, "get", "deployment", "b"]);
-    assert_eq!(
-        ann["metadata"]["annotations"]["kubenv.dev/replicas-before-sleep"],
-        "5"
-    );
+    assert_eq!(ann["metadata"]["annotations"]["kubenv.dev/replicas-before-sleep"], "5");
 
     s.kubenv(&["wake", &name]).ok();
     assert_eq!(
@@ -360,26 +286,15 @@ fn connect_wakes_a_sleeping_environment() {
     let name = s.name("wakeup");
     let ns = format!("env-{name}");
     s.kubenv(&["create", &name, "--no-connect"]).ok();
-    s.admin(&[
-        "-n",
-        &ns,
-        "create",
-        "deployment",
-        "a",
-        "--image=nginx",
-        "--replicas=2",
-    ])
-    .ok();
+    s.admin(&["-n", &ns, "create", "deployment", "a", "--image=nginx", "--replicas=2"])
+        .ok();
     s.kubenv(&["sleep", &name]).ok();
     s.kubenv(&["connect", &name]).ok();
     assert_eq!(
         s.admin_json(&["-n", &ns, "get", "deployment", "a"])["spec"]["replicas"],
         2
     );
-    assert_eq!(
-        s.kubenv(&["get", &name, "-o", "json"]).ok().json()["status"],
-        "Active"
-    );
+    assert_eq!(s.kubenv(&["get", &name, "-o", "json"]).ok().json()["status"], "Active");
 }
 
 #[test]
@@ -387,10 +302,8 @@ fn list_json_matches_kubectl() {
     let s = Sandbox::new();
     let a = s.name("la");
     let b = s.name("lb");
-    s.kubenv(&["create", &a, "--no-connect", "--team", "red"])
-        .ok();
-    s.kubenv(&["create", &b, "--no-connect", "--team", "blue"])
-        .ok();
+    s.kubenv(&["create", &a, "--no-connect", "--team", "red"]).ok();
+    s.kubenv(&["create", &b, "--no-connect", "--team", "blue"]).ok();
     let list = s.kubenv(&["list", "-A", "-o", "json"]).ok().json();
     let mut ours: Vec<String> = list["items"]
         .as_array()
@@ -399,12 +312,7 @@ fn list_json_matches_kubectl() {
         .map(|e| e["namespace"].as_str().unwrap().to_string())
         .collect();
     ours.sort();
-    let kubectl = s.admin_json(&[
-        "get",
-        "namespaces",
-        "-l",
-        "app.kubernetes.io/managed-by=kubenv",
-    ]);
+    let kubectl = s.admin_json(&["get", "namespaces", "-l", "app.kubernetes.io/managed-by=kubenv"]);
     let mut theirs: Vec<String> = kubectl["items"]
         .as_array()
         .unwrap()
@@ -420,20 +328,14 @@ fn list_json_matches_kubectl() {
             "{ns} in {ours:?} / {theirs:?}"
         );
     }
-    let red = s
-        .kubenv(&["list", "-A", "--team", "red", "-o", "json"])
-        .ok()
-        .json();
+    let red = s.kubenv(&["list", "-A", "--team", "red", "-o", "json"]).ok().json();
     let red: Vec<&str> = red["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["name"].as_str().unwrap())
         .collect();
-    assert!(
-        red.contains(&a.as_str()) && !red.contains(&b.as_str()),
-        "{red:?}"
-    );
+    assert!(red.contains(&a.as_str()) && !red.contains(&b.as_str()), "{red:?}");
     // Every item has the documented shape.
     for e in list["items"].as_array().unwrap() {
         for k in [
@@ -453,10 +355,7 @@ fn list_json_matches_kubectl() {
         }
     }
     let names = s.kubenv(&["list", "-A", "-o", "name"]).ok().stdout;
-    assert!(
-        names.lines().any(|l| l == format!("environment/{a}")),
-        "{names}"
-    );
+    assert!(names.lines().any(|l| l == format!("environment/{a}")), "{names}");
     let table = s.kubenv(&["list", "-A"]).ok().stdout;
     assert!(table.starts_with("NAME"), "{table}");
     assert!(table.contains("CPU") && table.contains("MEMORY") && table.contains("PODS"));

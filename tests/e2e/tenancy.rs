@@ -11,15 +11,8 @@ fn tenant_context_is_confined_to_its_namespace() {
     s.kubenv(&["create", &a]).ok();
     let ctx = format!("kubenv-{a}");
     // Admin of its own namespace...
-    s.kubectl(&[
-        "--context",
-        &ctx,
-        "create",
-        "deployment",
-        "app",
-        "--image=nginx",
-    ])
-    .ok();
+    s.kubectl(&["--context", &ctx, "create", "deployment", "app", "--image=nginx"])
+        .ok();
     s.kubectl(&[
         "--context",
         &ctx,
@@ -30,8 +23,7 @@ fn tenant_context_is_confined_to_its_namespace() {
         "--resource=pods",
     ])
     .ok();
-    s.admin(&["-n", &format!("env-{a}"), "get", "deployment", "app"])
-        .ok();
+    s.admin(&["-n", &format!("env-{a}"), "get", "deployment", "app"]).ok();
     // ...and nothing else.
     for args in [
         vec!["-n", "kube-system", "get", "pods"],
@@ -41,11 +33,7 @@ fn tenant_context_is_confined_to_its_namespace() {
         full.extend(args.iter().copied());
         let r = s.kubectl(&full);
         assert_ne!(r.code, 0, "{args:?} was allowed");
-        assert!(
-            r.stderr.to_lowercase().contains("forbidden"),
-            "{}",
-            r.stderr
-        );
+        assert!(r.stderr.to_lowercase().contains("forbidden"), "{}", r.stderr);
     }
     let other = format!("env-{b}");
     let r = s.kubectl(&["--context", &ctx, "-n", &other, "get", "pods"]);
@@ -64,11 +52,7 @@ fn tenant_context_is_confined_to_its_namespace() {
         "intruder",
         "--image=nginx",
     ]);
-    assert!(
-        r.stderr.to_lowercase().contains("forbidden"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.to_lowercase().contains("forbidden"), "{}", r.stderr);
 }
 
 #[test]
@@ -78,13 +62,9 @@ fn engineers_own_their_environments() {
     let (bob, bob_id) = s.user("bob");
     let name = s.name("own");
     let ns = format!("env-{name}");
-    let as_user = |kc: &std::path::Path, args: &[&str]| {
-        s.kubenv_with(args, &[("KUBECONFIG", kc.to_str().unwrap())])
-    };
+    let as_user = |kc: &std::path::Path, args: &[&str]| s.kubenv_with(args, &[("KUBECONFIG", kc.to_str().unwrap())]);
 
-    let created = as_user(&alice, &["create", &name, "-o", "json"])
-        .ok()
-        .json();
+    let created = as_user(&alice, &["create", &name, "-o", "json"]).ok().json();
     assert_eq!(created["owner"], alice_id.as_str());
     // The owner is bound to admin in the namespace.
     let rb = s.admin_json(&["-n", &ns, "get", "rolebinding", "kubenv-owner"]);
@@ -108,16 +88,8 @@ fn engineers_own_their_environments() {
     let _ = bob_id;
 
     // Alice runs the rest of the lifecycle with only the engineer role.
-    s.admin(&[
-        "-n",
-        &ns,
-        "create",
-        "deployment",
-        "w",
-        "--image=nginx",
-        "--replicas=2",
-    ])
-    .ok();
+    s.admin(&["-n", &ns, "create", "deployment", "w", "--image=nginx", "--replicas=2"])
+        .ok();
     as_user(&alice, &["sleep", &name]).ok();
     as_user(&alice, &["wake", &name]).ok();
     assert_eq!(
