@@ -37,6 +37,7 @@ pub struct Host {
     pub user_name: String,
     pub bearer_token: Option<String>,
     pub timeout: Duration,
+    me: std::sync::Arc<tokio::sync::OnceCell<Identity>>,
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -216,6 +217,7 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         user_name,
         bearer_token,
         timeout,
+        me: Default::default(),
     })
 }
 
@@ -253,6 +255,10 @@ impl Host {
     /// The caller's identity: a service-account token names its account; otherwise the
     /// server is asked (SelfSubjectReview, Kubernetes 1.27+); otherwise the kubeconfig user.
     pub async fn identity(&self) -> Result<Identity> {
+        self.me.get_or_try_init(|| self.lookup_identity()).await.cloned()
+    }
+
+    async fn lookup_identity(&self) -> Result<Identity> {
         if let Some(name) = self.bearer_token.as_deref().and_then(service_account_of_jwt) {
             return Ok(Identity { name, verified: true });
         }

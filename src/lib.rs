@@ -4,8 +4,10 @@
 //! build an options struct, call an operation with one shared [`cluster::Host`], and get a
 //! typed result or a typed [`error::Error`] that carries its exit code.
 
+pub mod admin;
 pub mod audit;
 pub mod cluster;
+pub mod cost;
 pub mod env;
 pub mod error;
 pub mod kubeconfig;

@@ -23,9 +23,25 @@ pub struct Token {
     pub token: String,
     /// RFC 3339.
     pub expiration_timestamp: String,
+    /// When the environment was last checked (asleep?) and its activity recorded, RFC 3339.
+    /// The exec plugin answers from the cache without any request until this is
+    /// [`RECHECK_AFTER`] old.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<String>,
 }
 
+/// How often the exec plugin looks at the environment (wake on access, activity).
+pub const RECHECK_AFTER: Duration = Duration::from_secs(300);
+
 impl Token {
+    /// True if the environment was looked at recently enough to skip looking again.
+    pub fn recently_checked(&self, now: jiff::Timestamp) -> bool {
+        self.checked_at
+            .as_deref()
+            .and_then(|c| c.parse::<jiff::Timestamp>().ok())
+            .is_some_and(|c| now.as_second() - c.as_second() < RECHECK_AFTER.as_secs() as i64)
+    }
+
     /// True while the token has more than a safety margin left (a tenth of its life, at
     /// least a minute), so kubectl never sends one that expires in flight.
     pub fn is_fresh(&self, now: jiff::Timestamp, lifetime: Duration) -> bool {
@@ -57,6 +73,7 @@ pub async fn mint(host: &Host, env: &str, namespace: &str, ttl: Duration, progre
             Ok(Token {
                 token: status.token,
                 expiration_timestamp: status.expiration_timestamp.0.to_string(),
+                checked_at: Some(crate::env::ops::now_rfc3339()),
             })
         }
         Err(e) if api_code(&e) == Some(404) => Err(Error::NotFound {
@@ -153,7 +170,10 @@ mod tests {
         let t = Token {
             token: "x".into(),
             expiration_timestamp: "2030-01-01T01:00:00Z".into(),
+            checked_at: Some("2030-01-01T00:00:00Z".into()),
         };
+        assert!(t.recently_checked(now));
+        assert!(!t.recently_checked("2030-01-01T00:06:00Z".parse().unwrap()));
         assert!(t.is_fresh(now, Duration::from_secs(3600)));
         let late: jiff::Timestamp = "2030-01-01T00:55:00Z".parse().unwrap();
         assert!(!t.is_fresh(late, Duration::from_secs(3600)));

@@ -183,7 +183,12 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         }
         return run_with(ctx, &doc, &a.command).await;
     }
-    let path = connect_env(ctx, &host, &env, a.credentials, !a.no_switch, Some(ttl)).await?;
+    let (path, touched) = futures::join!(
+        connect_env(ctx, &host, &env, a.credentials, !a.no_switch, Some(ttl)),
+        ops::touch(&host, &env, "connect")
+    );
+    let path = path?;
+    touched?;
     progress.finish();
     match ctx.out.format {
         Format::Table => {

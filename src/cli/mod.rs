@@ -2,9 +2,11 @@
 //! flags into the library's options struct, calls the library, and hands the result to
 //! `output`. Nothing here builds Kubernetes objects.
 
+pub mod admin;
 pub mod connect;
 pub mod create;
 pub mod delete;
+pub mod gc;
 pub mod list;
 pub mod sleep;
 pub mod token;
@@ -90,6 +92,18 @@ pub enum Command {
     /// Delete an environment and its kubeconfig entries
     #[command(visible_alias = "rm")]
     Delete(delete::Args),
+    /// Move an environment's expiry
+    Extend(gc::ExtendArgs),
+    /// List the templates (golden paths) of the policy
+    Templates(admin::TemplatesArgs),
+    /// Delete expired environments; put idle or out-of-schedule ones to sleep
+    Gc(gc::GcArgs),
+    /// Show the audit trail of lifecycle actions
+    History(gc::HistoryArgs),
+    /// Show what environments cost per day, and what sleep saved
+    Cost(gc::CostArgs),
+    /// Platform admin: install the policy and RBAC, show or validate the policy
+    Admin(admin::Args),
 }
 
 /// What every subcommand gets: the output and how to reach the cluster.
@@ -146,5 +160,11 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Sleep(a) => sleep::run(&ctx, a, true).await,
         Command::Wake(a) => sleep::run(&ctx, a, false).await,
         Command::Delete(a) => delete::run(&ctx, a).await,
+        Command::Extend(a) => gc::run_extend(&ctx, a).await,
+        Command::Templates(a) => admin::run_templates(&ctx, a).await,
+        Command::Gc(a) => gc::run_gc(&ctx, a).await,
+        Command::History(a) => gc::run_history(&ctx, a).await,
+        Command::Cost(a) => gc::run_cost(&ctx, a).await,
+        Command::Admin(a) => admin::run(&ctx, a).await,
     }
 }

@@ -46,31 +46,55 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let context = ctx.global.context.clone().unwrap_or_default();
     let path = token::cache_path(&token::cache_dir(), &[&context, &kubeconfig, server], &a.name);
     let now = jiff::Timestamp::now();
-    if let Some(t) = token::read_cached(&path).filter(|t| t.is_fresh(now, ttl)) {
+    let cached = token::read_cached(&path).filter(|t| t.is_fresh(now, ttl));
+    if let Some(t) = cached.as_ref().filter(|t| t.recently_checked(now)) {
         ctx.out.debug("using the cached token");
         ctx.out
-            .out(&serde_json::to_string(&token::exec_credential(&api_version, &t)).unwrap_or_default());
+            .out(&serde_json::to_string(&token::exec_credential(&api_version, t)).unwrap_or_default());
         return Ok(0);
     }
     let host = ctx.host().await?;
-    let namespace = match a.namespace {
-        Some(n) => n,
-        None => {
-            host.deadline("the environment", kubenv::env::ops::get(&host, &a.name))
-                .await?
-                .namespace
+    // Every few minutes: wake the environment if it sleeps (when the policy allows), and
+    // record the use as activity.
+    let (env, policy) = host
+        .deadline("the environment", async {
+            let (policy, _) = kubenv::env::ops::load_policy(&host).await?;
+            let env = kubenv::env::ops::get_with_policy(&host, &a.name, &policy).await;
+            Ok((env, policy))
+        })
+        .await?;
+    let env = env.map_err(|e| match e {
+        Error::NotFound { name, namespace } => Error::InvalidInput(format!(
+            "environment {name:?} (namespace {namespace}) is gone; create it again (`kubenv create {name}`) or \
+             remove its context (`kubectl config delete-context kubenv-{name}`)"
+        )),
+        other => other,
+    })?;
+    if env.status == kubenv::env::Status::Sleeping && policy.sleep.wake_on_access {
+        host.deadline("wake", kubenv::env::sleep::wake(&host, &env, &|_| {}))
+            .await?;
+    } else {
+        let now_s = kubenv::env::ops::now_rfc3339();
+        kubenv::env::ops::annotate_all(&host, &env.namespace, &[(kubenv::env::ANN_LAST_ACTIVITY, Some(&now_s))])
+            .await?;
+    }
+    let namespace = a.namespace.unwrap_or(env.namespace.clone());
+    let t = match cached {
+        Some(mut t) => {
+            t.checked_at = Some(kubenv::env::ops::now_rfc3339());
+            t
         }
+        None => host
+            .deadline("a token", token::mint(&host, &a.name, &namespace, ttl, &|_| {}))
+            .await
+            .map_err(|e| match e {
+                Error::NotFound { name, .. } => Error::InvalidInput(format!(
+                    "the ServiceAccount of environment {name:?} is gone; run `kubenv create {name} --if-not-exists` \
+                     to restore its guardrails, then `kubenv connect {name}`"
+                )),
+                other => other,
+            })?,
     };
-    let t = host
-        .deadline("a token", token::mint(&host, &a.name, &namespace, ttl, &|_| {}))
-        .await
-        .map_err(|e| match e {
-            Error::NotFound { name, .. } => Error::InvalidInput(format!(
-                "environment {name:?} (namespace {namespace}) or its ServiceAccount is gone; \
-                 run `kubenv create {name} --if-not-exists` and `kubenv connect {name}` again"
-            )),
-            other => other,
-        })?;
     token::write_cached(&path, &t)?;
     ctx.out
         .out(&serde_json::to_string(&token::exec_credential(&api_version, &t)).unwrap_or_default());

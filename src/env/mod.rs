@@ -3,6 +3,7 @@
 //! `Environment` shape.
 
 pub mod extras;
+pub mod gc;
 pub mod lock;
 pub mod objects;
 pub mod ops;

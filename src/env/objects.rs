@@ -76,6 +76,7 @@ pub fn namespace(spec: &Spec) -> Namespace {
     if let Some(e) = &spec.expires_at {
         a.insert(ANN_EXPIRES.into(), e.clone());
     }
+    a.insert(ANN_LAST_ACTIVITY.into(), crate::env::ops::now_rfc3339());
     Namespace {
         metadata: ObjectMeta {
             name: Some(spec.namespace.clone()),

@@ -451,6 +451,20 @@ pub async fn delete(host: &Host, opts: &DeleteOptions) -> Result<Option<Environm
         Err(e) => return Err(e),
     };
     authorize_change(host, &env, "delete").await?;
+    let actor = host.identity().await?.name;
+    let message = format!("{actor} deleted environment {}", env.name);
+    audit::record(
+        host,
+        &Action {
+            env: &env.name,
+            namespace: &env.namespace,
+            action: "delete",
+            actor: &actor,
+            message,
+        },
+        true,
+    )
+    .await;
     let ns_api: Api<Namespace> = Api::all(host.client.clone());
     let dp = DeleteParams {
         preconditions: Some(Preconditions {
@@ -507,6 +521,90 @@ pub async fn wait_ready(host: &Host, env: &Environment, progress: Progress<'_>) 
 pub async fn annotate(host: &Host, namespace: &str, key: &str, value: Option<&str>) -> Result<()> {
     let ns_api: Api<Namespace> = Api::all(host.client.clone());
     let patch = serde_json::json!({"metadata": {"annotations": {key: value}}});
+    ns_api
+        .patch(namespace, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(|e| host.map(e))?;
+    Ok(())
+}
+
+/// Records that someone used an environment (connect): activity for idle detection, and
+/// the audit trail.
+pub async fn touch(host: &Host, env: &Environment, action: &str) -> Result<()> {
+    let actor = host.identity().await?.name;
+    let now = now_rfc3339();
+    let message = format!("{actor} used environment {} ({action})", env.name);
+    let a = Action {
+        env: &env.name,
+        namespace: &env.namespace,
+        action,
+        actor: &actor,
+        message,
+    };
+    let kv = [(ANN_LAST_ACTIVITY, Some(now.as_str()))];
+    let (r, _) = futures::join!(annotate_all(host, &env.namespace, &kv), audit::record(host, &a, true));
+    r
+}
+
+#[derive(Clone, Debug)]
+pub struct ExtendOptions {
+    pub name: String,
+    /// New time to live, counted from now.
+    pub ttl: Duration,
+}
+
+/// Moves an environment's expiry to now + ttl, within the policy's maximum.
+pub async fn extend(host: &Host, opts: &ExtendOptions) -> Result<Environment> {
+    namespace_for(&opts.name, "")?;
+    let (policy, _) = load_policy(host).await?;
+    let env = get_with_policy(host, &opts.name, &policy).await?;
+    let template = env
+        .template
+        .as_deref()
+        .and_then(|t| policy.templates.get(t))
+        .or_else(|| policy.templates.get(&policy.default_template));
+    let ttl = match template {
+        Some(t) => policy.resolve_ttl(Some(opts.ttl), t)?,
+        None => opts.ttl,
+    };
+    authorize_change(host, &env, "extend").await?;
+    let now = jiff::Timestamp::now();
+    let expires = (now + jiff::SignedDuration::from_secs(ttl.as_secs() as i64))
+        .round(jiff::Unit::Second)
+        .unwrap_or(now);
+    let expires = expires.to_string();
+    let actor = host.identity().await?.name;
+    let message = format!(
+        "{actor} extended environment {} to {expires} (was {})",
+        env.name,
+        env.expires_at.as_deref().unwrap_or("never")
+    );
+    let a = Action {
+        env: &env.name,
+        namespace: &env.namespace,
+        action: "extend",
+        actor: &actor,
+        message,
+    };
+    let kv = [(ANN_EXPIRES, Some(expires.as_str()))];
+    let (r, _) = futures::join!(annotate_all(host, &env.namespace, &kv), audit::record(host, &a, true));
+    r?;
+    get_with_policy(host, &opts.name, &policy).await
+}
+
+/// Sets or removes several namespace annotations in one merge patch.
+pub async fn annotate_all(host: &Host, namespace: &str, kv: &[(&str, Option<&str>)]) -> Result<()> {
+    let ns_api: Api<Namespace> = Api::all(host.client.clone());
+    let ann: serde_json::Map<String, serde_json::Value> = kv
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                v.map(|s| serde_json::Value::String(s.into())).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let patch = serde_json::json!({"metadata": {"annotations": ann}});
     ns_api
         .patch(namespace, &PatchParams::default(), &Patch::Merge(&patch))
         .await

@@ -4,7 +4,7 @@
 //! the object's resourceVersion, so a racing sleep and wake never lose a replica count.
 
 use super::lock;
-use super::ops::{FIELD_MANAGER, Progress, annotate, now_rfc3339};
+use super::ops::{FIELD_MANAGER, Progress, annotate, annotate_all, now_rfc3339};
 use super::*;
 use crate::cluster::Host;
 use crate::error::{Error, Result, api_code};
@@ -188,6 +188,20 @@ async fn patch_all(
     Ok((changed, excluded_names))
 }
 
+/// Records a sleep or wake in the audit trail, as the caller.
+async fn record(host: &Host, env: &Environment, action: &str, what: String) {
+    let actor = host.identity().await.map(|i| i.name).unwrap_or_default();
+    let message = format!("{actor}: {what}");
+    let a = crate::audit::Action {
+        env: &env.name,
+        namespace: &env.namespace,
+        action,
+        actor: &actor,
+        message,
+    };
+    crate::audit::record(host, &a, true).await;
+}
+
 fn sleep_quota(env: &Environment) -> ResourceQuota {
     ResourceQuota {
         metadata: kube::api::ObjectMeta {
@@ -222,13 +236,28 @@ async fn mark_asleep(host: &Host, env: &Environment, since: &str) -> Result<()> 
 
 /// Puts an environment to sleep. Sleeping twice keeps the first recorded counts.
 pub async fn sleep(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
-    let _lock = lock::acquire(host, &env.namespace, "sleep").await?;
+    let guard = lock::acquire(host, &env.namespace, "sleep").await?;
+    let r = sleep_locked(host, env, progress).await;
+    guard.release().await;
+    r
+}
+
+/// `sleep`, for a caller that already holds the environment's lock.
+pub async fn sleep_locked(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
     let since = env.sleeping_since.clone().unwrap_or_else(now_rfc3339);
     progress("blocking new pods");
     mark_asleep(host, env, &since).await?;
     progress("scaling workloads to zero");
     let (changed, excluded) = patch_all(host, &env.namespace, sleep_patch).await?;
-    _lock.release().await;
+    if env.sleeping_since.is_none() || !changed.is_empty() {
+        record(
+            host,
+            env,
+            "sleep",
+            format!("put to sleep: {} workloads scaled to zero or suspended", changed.len()),
+        )
+        .await;
+    }
     Ok(SleepReport {
         name: env.name.clone(),
         namespace: env.namespace.clone(),
@@ -240,7 +269,14 @@ pub async fn sleep(host: &Host, env: &Environment, progress: Progress<'_>) -> Re
 
 /// Wakes an environment: restores what sleep recorded. On an awake one it changes nothing.
 pub async fn wake(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
-    let _lock = lock::acquire(host, &env.namespace, "wake").await?;
+    let guard = lock::acquire(host, &env.namespace, "wake").await?;
+    let r = wake_locked(host, env, progress).await;
+    guard.release().await;
+    r
+}
+
+/// `wake`, for a caller that already holds the environment's lock.
+pub async fn wake_locked(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
     let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &env.namespace);
     progress("restoring workloads");
     // Lift the pod block first so restored workloads can start at once.
@@ -251,9 +287,15 @@ pub async fn wake(host: &Host, env: &Environment, progress: Progress<'_>) -> Res
     }
     let (mut changed, excluded) = patch_all(host, &env.namespace, wake_patch).await?;
     if env.sleeping_since.is_some() {
-        annotate(host, &env.namespace, ANN_SLEEPING, None).await?;
+        let now = now_rfc3339();
+        annotate_all(
+            host,
+            &env.namespace,
+            &[(ANN_SLEEPING, None), (ANN_LAST_ACTIVITY, Some(&now))],
+        )
+        .await?;
+        record(host, env, "wake", format!("woke: restored {} workloads", changed.len())).await;
     }
-    _lock.release().await;
     changed.sort();
     Ok(SleepReport {
         name: env.name.clone(),

@@ -8,7 +8,7 @@ use kubenv::env::Environment;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 
-pub use table::environments_table;
+pub use table::{environments_table, simple_table};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {

@@ -57,3 +57,18 @@ pub fn environments_table(envs: &[Environment], now: jiff::Timestamp) -> String 
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A plain kubectl-style table of strings.
+pub fn simple_table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING);
+    t.set_header(headers.to_vec());
+    for r in rows {
+        t.add_row(r);
+    }
+    t.to_string()
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,358 @@
+//! What a platform admin installs: the `kubenv-system` namespace, the policy ConfigMap, and
+//! the RBAC engineers (and the in-cluster gc) need, each rule documented. Idempotent: every
+//! object is server-side applied with the field manager `kubenv`.
+
+use crate::cluster::Host;
+use crate::env::ops::FIELD_MANAGER;
+use crate::error::{Error, Result};
+use crate::policy::{POLICY_CONFIGMAP, POLICY_KEY, Policy, SYSTEM_NAMESPACE};
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+pub const ENGINEER_ROLE: &str = "kubenv:engineer";
+pub const ADMIN_ROLE: &str = "kubenv:admin";
+pub const GC_ROLE: &str = "kubenv:gc";
+
+fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> Value {
+    json!({"apiGroups": groups, "resources": resources, "verbs": verbs})
+}
+
+/// The least an engineer needs for kubenv's commands, with what each rule is for.
+pub fn engineer_rules() -> Vec<(Value, &'static str)> {
+    vec![
+        (
+            rule(
+                &[""],
+                &["namespaces"],
+                &["get", "list", "watch", "create", "patch", "delete"],
+            ),
+            "create makes the namespace; list/get show environments; patch records expiry, sleep and activity; delete removes it",
+        ),
+        (
+            rule(
+                &[""],
+                &["resourcequotas"],
+                &["get", "list", "create", "patch", "delete"],
+            ),
+            "the quota guardrail (applied at create), usage shown by list, the pod block of sleep (deleted by wake)",
+        ),
+        (
+            rule(&[""], &["limitranges", "serviceaccounts"], &["get", "create", "patch"]),
+            "the LimitRange guardrail and the tenant ServiceAccount, applied at create",
+        ),
+        (
+            json!({"apiGroups": [""], "resources": ["serviceaccounts/token"], "resourceNames": ["tenant"], "verbs": ["create"]}),
+            "short-lived tokens for an environment's tenant ServiceAccount (connect, token)",
+        ),
+        (
+            rule(
+                &["networking.k8s.io"],
+                &["networkpolicies"],
+                &["get", "create", "patch"],
+            ),
+            "the NetworkPolicy guardrails, applied at create",
+        ),
+        (
+            rule(
+                &["rbac.authorization.k8s.io"],
+                &["rolebindings"],
+                &["get", "create", "patch"],
+            ),
+            "the tenant and owner RoleBindings, applied at create",
+        ),
+        (
+            json!({"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "resourceNames": ["admin"], "verbs": ["bind"]}),
+            "lets those RoleBindings name ClusterRole admin (scoped to the environment's namespace)",
+        ),
+        (
+            rule(&["apps"], &["deployments", "statefulsets"], &["get", "list", "patch"]),
+            "sleep scales workloads to zero and records their replicas; wake restores them",
+        ),
+        (
+            rule(&["batch"], &["cronjobs"], &["get", "list", "patch"]),
+            "sleep suspends CronJobs; wake resumes them",
+        ),
+        (
+            rule(&["coordination.k8s.io"], &["leases"], &["get", "create", "delete"]),
+            "a per-environment lock so sleep, wake and gc take turns",
+        ),
+        (
+            rule(&[""], &["events"], &["create", "list"]),
+            "the audit trail (history)",
+        ),
+        (
+            rule(&[""], &["pods"], &["list"]),
+            "cost: the resources pods actually request",
+        ),
+        (
+            rule(&["authorization.k8s.io"], &["selfsubjectaccessreviews"], &["create"]),
+            "checks whether the caller may act on someone else's environment",
+        ),
+    ]
+}
+
+/// Platform admins: everything engineers can do, and acting on anyone's environment
+/// (`environments.kubenv.dev`, a virtual resource kubenv checks with SelfSubjectAccessReview).
+pub fn admin_rules() -> Vec<Value> {
+    let mut v: Vec<Value> = engineer_rules().into_iter().map(|(r, _)| r).collect();
+    v.push(json!({"apiGroups": ["kubenv.dev"], "resources": ["environments"], "verbs": ["*"]}));
+    v.push(json!({"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create", "patch"]}));
+    v
+}
+
+/// The in-cluster gc: deletes expired environments and puts idle ones to sleep.
+pub fn gc_rules() -> Vec<Value> {
+    vec![
+        rule(&[""], &["namespaces"], &["get", "list", "patch", "delete"]),
+        rule(
+            &[""],
+            &["resourcequotas"],
+            &["get", "list", "create", "patch", "delete"],
+        ),
+        rule(&["apps"], &["deployments", "statefulsets"], &["get", "list", "patch"]),
+        rule(&["batch"], &["cronjobs"], &["get", "list", "patch"]),
+        rule(&["coordination.k8s.io"], &["leases"], &["get", "create", "delete"]),
+        rule(&[""], &["events"], &["create", "list"]),
+        rule(&[""], &["services", "configmaps", "pods"], &["list"]),
+        json!({"apiGroups": ["kubenv.dev"], "resources": ["environments"], "verbs": ["delete", "sleep"]}),
+    ]
+}
+
+fn cluster_role(name: &str, rules: Vec<Value>) -> Value {
+    json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+           "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "kubenv"}}, "rules": rules})
+}
+
+fn binding(kind: &str, name: &str, role_kind: &str, role: &str, subjects: Vec<Value>, ns: Option<&str>) -> Value {
+    let mut meta = json!({"name": name, "labels": {"app.kubernetes.io/managed-by": "kubenv"}});
+    if let Some(n) = ns {
+        meta["namespace"] = json!(n);
+    }
+    json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta,
+           "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role}, "subjects": subjects})
+}
+
+fn group(g: &str) -> Value {
+    json!({"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": g})
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct InitOptions {
+    /// Policy text and where it came from; None installs the built-in defaults.
+    pub policy: Option<(String, String)>,
+    pub dry_run: bool,
+    /// Groups to bind to the engineer and admin roles.
+    pub engineers_group: Option<String>,
+    pub admins_group: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitReport {
+    pub dry_run: bool,
+    /// `Kind/name` of every object applied (or that would be).
+    pub applied: Vec<String>,
+}
+
+/// Every object `admin init` installs, in order.
+pub fn manifests(opts: &InitOptions, policy_yaml: &str) -> Vec<Value> {
+    let mut out = vec![
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": SYSTEM_NAMESPACE, "labels": {"app.kubernetes.io/managed-by": "kubenv-system"}}}),
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": POLICY_CONFIGMAP, "namespace": SYSTEM_NAMESPACE, "labels": {"app.kubernetes.io/managed-by": "kubenv"}},
+               "data": {POLICY_KEY: policy_yaml}}),
+        cluster_role(ENGINEER_ROLE, engineer_rules().into_iter().map(|(r, _)| r).collect()),
+        cluster_role(ADMIN_ROLE, admin_rules()),
+        // Engineers read the policy and write the audit trail in kubenv-system, nothing more there.
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+               "metadata": {"name": "kubenv:policy-reader", "namespace": SYSTEM_NAMESPACE, "labels": {"app.kubernetes.io/managed-by": "kubenv"}},
+               "rules": [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": [POLICY_CONFIGMAP], "verbs": ["get"]},
+                         {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "list"]}]}),
+        binding(
+            "RoleBinding",
+            "kubenv:policy-reader",
+            "Role",
+            "kubenv:policy-reader",
+            vec![group("system:authenticated")],
+            Some(SYSTEM_NAMESPACE),
+        ),
+    ];
+    if let Some(g) = &opts.engineers_group {
+        out.push(binding(
+            "ClusterRoleBinding",
+            "kubenv:engineers",
+            "ClusterRole",
+            ENGINEER_ROLE,
+            vec![group(g)],
+            None,
+        ));
+    }
+    if let Some(g) = &opts.admins_group {
+        out.push(binding(
+            "ClusterRoleBinding",
+            "kubenv:admins",
+            "ClusterRole",
+            ADMIN_ROLE,
+            vec![group(g)],
+            None,
+        ));
+    }
+    out
+}
+
+/// The in-cluster gc: ServiceAccount, RBAC and a CronJob running `kubenv gc` on a schedule.
+pub fn gc_cronjob(image: &str, schedule: &str) -> Vec<Value> {
+    vec![
+        cluster_role(GC_ROLE, gc_rules()),
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "kubenv-gc", "namespace": SYSTEM_NAMESPACE}}),
+        binding(
+            "ClusterRoleBinding",
+            "kubenv:gc",
+            "ClusterRole",
+            GC_ROLE,
+            vec![json!({"kind": "ServiceAccount", "name": "kubenv-gc", "namespace": SYSTEM_NAMESPACE})],
+            None,
+        ),
+        binding(
+            "RoleBinding",
+            "kubenv:gc-policy",
+            "Role",
+            "kubenv:policy-reader",
+            vec![json!({"kind": "ServiceAccount", "name": "kubenv-gc", "namespace": SYSTEM_NAMESPACE})],
+            Some(SYSTEM_NAMESPACE),
+        ),
+        json!({"apiVersion": "batch/v1", "kind": "CronJob",
+               "metadata": {"name": "kubenv-gc", "namespace": SYSTEM_NAMESPACE},
+               "spec": {"schedule": schedule, "concurrencyPolicy": "Forbid", "successfulJobsHistoryLimit": 1,
+                        "jobTemplate": {"spec": {"backoffLimit": 1, "template": {"spec": {
+                            "serviceAccountName": "kubenv-gc", "restartPolicy": "Never",
+                            "securityContext": {"runAsNonRoot": true, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
+                            "containers": [{"name": "gc", "image": image, "args": ["gc", "-o", "json"],
+                                "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}},
+                                "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"drop": ["ALL"]}}}]}}}}}}),
+    ]
+}
+
+fn api_for(host: &Host, m: &Value) -> Api<DynamicObject> {
+    let av = m["apiVersion"].as_str().unwrap_or("v1");
+    let kind = m["kind"].as_str().unwrap_or_default();
+    let (g, v) = av.split_once('/').unwrap_or(("", av));
+    let plural = match kind {
+        "Namespace" => "namespaces",
+        "ConfigMap" => "configmaps",
+        "ClusterRole" => "clusterroles",
+        "ClusterRoleBinding" => "clusterrolebindings",
+        "Role" => "roles",
+        "RoleBinding" => "rolebindings",
+        "ServiceAccount" => "serviceaccounts",
+        "CronJob" => "cronjobs",
+        _ => "",
+    };
+    let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(g, v, kind), plural);
+    match m.pointer("/metadata/namespace").and_then(Value::as_str) {
+        Some(ns) => Api::namespaced_with(host.client.clone(), ns, &ar),
+        None => Api::all_with(host.client.clone(), &ar),
+    }
+}
+
+/// Installs (or with `dry_run`, checks with the server) everything, idempotently.
+pub async fn init(host: &Host, opts: &InitOptions) -> Result<InitReport> {
+    let policy_yaml = match &opts.policy {
+        Some((text, origin)) => {
+            Policy::from_yaml(text, origin)?;
+            text.clone()
+        }
+        None => serde_saphyr::to_string(&Policy::default()).map_err(|e| Error::Other(e.to_string()))?,
+    };
+    let objs = manifests(opts, &policy_yaml);
+    let mut pp = PatchParams::apply(FIELD_MANAGER).force();
+    pp.dry_run = opts.dry_run;
+    let mut applied = Vec::new();
+    // The namespace first (the rest may live in it); then everything else at once.
+    let (first, rest) = objs.split_first().expect("init has objects");
+    let name = |m: &Value| {
+        m.pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    match api_for(host, first)
+        .patch(&name(first), &pp, &Patch::Apply(first))
+        .await
+    {
+        Ok(_) => {}
+        Err(e) => return Err(host.map(e)),
+    }
+    applied.push(format!(
+        "{}/{}",
+        first["kind"].as_str().unwrap_or_default(),
+        name(first)
+    ));
+    let dry_ns_missing = opts.dry_run;
+    let results = futures::future::join_all(rest.iter().map(|m| {
+        let api = api_for(host, m);
+        let pp = pp.clone();
+        async move { (m, api.patch(&name(m), &pp, &Patch::Apply(m)).await) }
+    }))
+    .await;
+    for (m, r) in results {
+        match r {
+            Ok(_) => {}
+            // A dry run cannot place objects in a namespace that it did not really create.
+            Err(e) if dry_ns_missing && crate::error::api_code(&e) == Some(404) => {}
+            Err(e) => return Err(host.map(e)),
+        }
+        applied.push(format!("{}/{}", m["kind"].as_str().unwrap_or_default(), name(m)));
+    }
+    Ok(InitReport {
+        dry_run: opts.dry_run,
+        applied,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifests_are_complete() {
+        let opts = InitOptions {
+            engineers_group: Some("devs".into()),
+            ..Default::default()
+        };
+        let m = manifests(&opts, "{}");
+        let kinds: Vec<&str> = m.iter().map(|o| o["kind"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "Namespace",
+                "ConfigMap",
+                "ClusterRole",
+                "ClusterRole",
+                "Role",
+                "RoleBinding",
+                "ClusterRoleBinding"
+            ]
+        );
+        // Engineers can bind only `admin`, and mint tokens only for `tenant`.
+        let eng = &m[2]["rules"];
+        assert!(
+            eng.as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["verbs"] == json!(["bind"]) && r["resourceNames"] == json!(["admin"]))
+        );
+        assert!(
+            !eng.to_string().contains("kubenv.dev"),
+            "engineers cannot act on others' environments"
+        );
+        assert!(m[3]["rules"].to_string().contains("kubenv.dev"));
+        let gc = gc_cronjob("example/kubenv:1", "*/10 * * * *");
+        assert_eq!(
+            gc.last().unwrap()["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"],
+            "example/kubenv:1"
+        );
+    }
+}

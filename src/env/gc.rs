@@ -1,0 +1,297 @@
+//! Garbage collection: deletes expired environments and puts to sleep those idle longer than
+//! the policy allows or outside its uptime schedule. Safe to run from many places at once:
+//! each action takes the environment's lock and re-checks before acting, so two runs never
+//! both act on one environment.
+
+use super::ops::{self, Progress, load_policy};
+use super::*;
+use crate::audit::{self, Action};
+use crate::cluster::Host;
+use crate::error::{Error, Result, api_code};
+use crate::names::parse_duration;
+use crate::schedule::Schedule;
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{Api, DeleteParams, ListParams};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Field managers whose writes are the cluster's own bookkeeping, not someone's activity.
+const SYSTEM_MANAGERS: &[&str] = &[
+    "kubenv",
+    "kube-controller-manager",
+    "kubelet",
+    "kube-scheduler",
+    "kube-apiserver",
+];
+
+#[derive(Clone, Debug, Default)]
+pub struct GcOptions {
+    pub dry_run: bool,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GcAction {
+    pub environment: String,
+    pub namespace: String,
+    /// `delete` or `sleep`.
+    pub action: String,
+    pub reason: String,
+    /// False on a dry run, or when another run got there first (see `skipped`).
+    pub done: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+/// The latest write to an object by anyone but the cluster itself.
+fn last_write(meta: &ObjectMeta) -> Option<Timestamp> {
+    meta.managed_fields
+        .as_ref()?
+        .iter()
+        .filter(|m| !SYSTEM_MANAGERS.iter().any(|s| m.manager.as_deref() == Some(s)))
+        .filter(|m| m.subresource.as_deref().unwrap_or("") != "status")
+        .filter_map(|m| m.time.as_ref().map(|t| t.0))
+        .max()
+}
+
+/// Latest user write per namespace, from cluster-wide metadata lists of common kinds.
+async fn activity(host: &Host) -> Result<HashMap<String, Timestamp>> {
+    let lp = ListParams::default();
+    let c = || host.client.clone();
+    let (d, s, svc, cm, p) = (
+        Api::<Deployment>::all(c()),
+        Api::<StatefulSet>::all(c()),
+        Api::<Service>::all(c()),
+        Api::<ConfigMap>::all(c()),
+        Api::<Pod>::all(c()),
+    );
+    let (d, s, svc, cm, p) = futures::join!(
+        d.list_metadata(&lp),
+        s.list_metadata(&lp),
+        svc.list_metadata(&lp),
+        cm.list_metadata(&lp),
+        p.list_metadata(&lp)
+    );
+    let mut out: HashMap<String, Timestamp> = HashMap::new();
+    let mut add = |metas: Vec<ObjectMeta>| {
+        for m in metas {
+            if let (Some(ns), Some(t)) = (m.namespace.clone(), last_write(&m)) {
+                let e = out.entry(ns).or_insert(t);
+                if t > *e {
+                    *e = t;
+                }
+            }
+        }
+    };
+    macro_rules! take {
+        ($r:expr) => {
+            match $r {
+                Ok(l) => add(l.items.into_iter().map(|o| o.metadata).collect()),
+                // A kind the caller may not list cluster-wide does not stop gc.
+                Err(e) if api_code(&e) == Some(403) => {}
+                Err(e) => return Err(host.map(e)),
+            }
+        };
+    }
+    take!(d);
+    take!(s);
+    take!(svc);
+    take!(cm);
+    take!(p);
+    Ok(out)
+}
+
+fn ann(ns: &Namespace, key: &str) -> Option<String> {
+    ns.metadata.annotations.as_ref().and_then(|a| a.get(key)).cloned()
+}
+
+fn ts(s: Option<String>) -> Option<Timestamp> {
+    s?.parse().ok()
+}
+
+/// What gc would do to one environment, and why.
+pub fn decide(
+    ns: &Namespace,
+    now: Timestamp,
+    idle_after: Option<std::time::Duration>,
+    schedule: Option<&Schedule>,
+    last_write: Option<Timestamp>,
+) -> Option<(&'static str, String)> {
+    if ns.metadata.deletion_timestamp.is_some() {
+        return None;
+    }
+    if let Some(exp) = ts(ann(ns, ANN_EXPIRES)) {
+        if exp <= now {
+            return Some(("delete", format!("expired at {exp}")));
+        }
+    }
+    if ann(ns, ANN_SLEEPING).is_some() {
+        return None;
+    }
+    if let Some(s) = schedule {
+        if !s.is_up(now) {
+            return Some(("sleep", "outside the uptime schedule".into()));
+        }
+    }
+    if let Some(idle) = idle_after {
+        // The last-activity annotation is the clock (kubenv sets it at create, connect and
+        // wake); without it, the namespace's creation. Writes by anyone else count too.
+        let base = ts(ann(ns, ANN_LAST_ACTIVITY)).or(ns.metadata.creation_timestamp.as_ref().map(|t| t.0));
+        let last = match (base, last_write) {
+            (Some(b), Some(w)) => Some(b.max(w)),
+            (b, w) => b.or(w),
+        };
+        if let Some(last) = last {
+            let idle_for = now.as_second() - last.as_second();
+            if idle_for >= idle.as_secs() as i64 {
+                return Some(("sleep", format!("idle since {last}")));
+            }
+        }
+    }
+    None
+}
+
+pub async fn gc(host: &Host, opts: &GcOptions, progress: Progress<'_>) -> Result<Vec<GcAction>> {
+    let (policy, _) = load_policy(host).await?;
+    let idle_after = policy
+        .sleep
+        .after_inactivity
+        .as_deref()
+        .map(parse_duration)
+        .transpose()?;
+    let schedule = policy
+        .sleep
+        .schedule
+        .as_deref()
+        .map(Schedule::parse)
+        .transpose()
+        .map_err(Error::InvalidInput)?;
+    let ns_api: Api<Namespace> = Api::all(host.client.clone());
+    progress("listing environments");
+    let lp = ListParams::default().labels(&managed_selector());
+    let (nss, writes) = futures::join!(ns_api.list(&lp), async {
+        if idle_after.is_some() {
+            activity(host).await
+        } else {
+            Ok(HashMap::new())
+        }
+    });
+    let nss = nss.map_err(|e| host.map(e))?;
+    let writes = writes?;
+    let now = Timestamp::now();
+    let mut plan = Vec::new();
+    for ns in &nss.items {
+        let name = ns.metadata.name.clone().unwrap_or_default();
+        if let Some((action, reason)) = decide(ns, now, idle_after, schedule.as_ref(), writes.get(&name).copied()) {
+            let env = ns
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(LABEL_ENV))
+                .cloned()
+                .unwrap_or(name.clone());
+            plan.push(GcAction {
+                environment: env,
+                namespace: name,
+                action: action.into(),
+                reason,
+                done: false,
+                skipped: None,
+            });
+        }
+    }
+    if opts.dry_run {
+        return Ok(plan);
+    }
+    let actor = format!(
+        "kubenv-gc ({})",
+        host.identity().await.map(|i| i.name).unwrap_or_default()
+    );
+    let tasks = plan.into_iter().map(|mut a| {
+        let actor = actor.clone();
+        let (idle_after, schedule) = (idle_after, schedule.clone());
+        async move {
+            progress(&format!("{} {}", a.action, a.environment));
+            match act(host, &mut a, &actor, idle_after, schedule.as_ref()).await {
+                Ok(()) => Ok(a),
+                Err(e) => Err(e),
+            }
+        }
+    });
+    futures::future::try_join_all(tasks).await
+}
+
+/// Acts on one environment under its lock, after checking the reason still holds.
+async fn act(
+    host: &Host,
+    a: &mut GcAction,
+    actor: &str,
+    idle_after: Option<std::time::Duration>,
+    schedule: Option<&Schedule>,
+) -> Result<()> {
+    let guard = match super::lock::acquire(host, &a.namespace, "gc").await {
+        Ok(g) => g,
+        // The namespace is gone or going: another run deleted it.
+        Err(_) => {
+            a.skipped = Some("already handled by another run".into());
+            return Ok(());
+        }
+    };
+    let result = async {
+        let ns_api: Api<Namespace> = Api::all(host.client.clone());
+        let Some(ns) = ns_api.get_opt(&a.namespace).await.map_err(|e| host.map(e))? else {
+            a.skipped = Some("already deleted".into());
+            return Ok(());
+        };
+        // Re-decide on the fresh object (activity from writes was checked a moment ago).
+        let still = decide(&ns, Timestamp::now(), idle_after, schedule, None);
+        let still = match (a.action.as_str(), still) {
+            ("delete", Some(("delete", _))) => true,
+            ("sleep", Some(("sleep", _))) => true,
+            _ => false,
+        };
+        if !still {
+            a.skipped = Some("no longer applies (another run acted, or it changed)".into());
+            return Ok(());
+        }
+        let message = format!(
+            "{actor}: {} environment {} ({})",
+            if a.action == "delete" {
+                "deleted"
+            } else {
+                "put to sleep"
+            },
+            a.environment,
+            a.reason
+        );
+        let action = format!("gc-{}", a.action);
+        let rec = Action {
+            env: &a.environment,
+            namespace: &a.namespace,
+            action: &action,
+            actor,
+            message,
+        };
+        audit::record(host, &rec, true).await;
+        if a.action == "delete" {
+            match ns_api.delete(&a.namespace, &DeleteParams::background()).await {
+                Ok(_) => {}
+                Err(e) if matches!(api_code(&e), Some(404 | 409)) => {}
+                Err(e) => return Err(host.map(e)),
+            }
+        } else {
+            let env = Environment::from_namespace(&ns, None, Timestamp::now()).ok_or(Error::NotManaged {
+                namespace: a.namespace.clone(),
+            })?;
+            super::sleep::sleep_locked(host, &env, &ops::no_progress).await?;
+        }
+        a.done = true;
+        Ok(())
+    }
+    .await;
+    guard.release().await;
+    result
+}
