@@ -56,6 +56,9 @@ fn event(a: &Action<'_>, in_namespace: &str) -> Event {
             api_version: Some("v1".into()),
             kind: Some("Namespace".into()),
             name: Some(a.namespace.to_string()),
+            // The API server wants an event's object in the event's own namespace, even for a
+            // cluster-scoped object like this one.
+            namespace: Some(in_namespace.to_string()),
             ..Default::default()
         },
         reason: Some(reason(a.action)),

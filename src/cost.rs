@@ -33,6 +33,7 @@ pub struct CostLine {
     /// CPU cores requested now.
     pub cpu: f64,
     /// GiB of memory requested now.
+    #[serde(rename = "memoryGiB")]
     pub memory_gib: f64,
     /// `pods`, or `quota` when pods could not be listed.
     pub source: String,
@@ -59,6 +60,7 @@ pub struct CostGroup {
 pub struct CostReport {
     pub currency: String,
     pub cpu_core_hour: f64,
+    #[serde(rename = "memoryGiBHour")]
     pub memory_gib_hour: f64,
     pub by: String,
     pub environments: Vec<CostLine>,

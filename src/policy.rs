@@ -73,7 +73,7 @@ pub struct CostRates {
     #[serde(default = "default_cpu_rate")]
     pub cpu_core_hour: f64,
     /// Price of one GiB of memory requested for one hour.
-    #[serde(default = "default_memory_rate")]
+    #[serde(default = "default_memory_rate", rename = "memoryGiBHour")]
     pub memory_gib_hour: f64,
 }
 

@@ -123,18 +123,18 @@ pub fn decide(
     if ns.metadata.deletion_timestamp.is_some() {
         return None;
     }
-    if let Some(exp) = ts(ann(ns, ANN_EXPIRES)) {
-        if exp <= now {
-            return Some(("delete", format!("expired at {exp}")));
-        }
+    if let Some(exp) = ts(ann(ns, ANN_EXPIRES))
+        && exp <= now
+    {
+        return Some(("delete", format!("expired at {exp}")));
     }
     if ann(ns, ANN_SLEEPING).is_some() {
         return None;
     }
-    if let Some(s) = schedule {
-        if !s.is_up(now) {
-            return Some(("sleep", "outside the uptime schedule".into()));
-        }
+    if let Some(s) = schedule
+        && !s.is_up(now)
+    {
+        return Some(("sleep", "outside the uptime schedule".into()));
     }
     if let Some(idle) = idle_after {
         // The last-activity annotation is the clock (kubenv sets it at create, connect and
@@ -247,12 +247,7 @@ async fn act(
             return Ok(());
         };
         // Re-decide on the fresh object (activity from writes was checked a moment ago).
-        let still = decide(&ns, Timestamp::now(), idle_after, schedule, None);
-        let still = match (a.action.as_str(), still) {
-            ("delete", Some(("delete", _))) => true,
-            ("sleep", Some(("sleep", _))) => true,
-            _ => false,
-        };
+        let still = decide(&ns, Timestamp::now(), idle_after, schedule, None).is_some_and(|(act, _)| act == a.action);
         if !still {
             a.skipped = Some("no longer applies (another run acted, or it changed)".into());
             return Ok(());

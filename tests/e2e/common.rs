@@ -18,6 +18,12 @@ pub struct Cluster {
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 static SEQ: AtomicU32 = AtomicU32::new(0);
+static POLICY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Held by a test that installs its own policy (the policy is cluster-wide).
+pub fn policy_lock() -> std::sync::MutexGuard<'static, ()> {
+    POLICY.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 pub fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(|| {
@@ -46,11 +52,10 @@ pub fn cluster() -> &'static Cluster {
         let work = std::env::temp_dir().join(format!("kubenv-e2e-{}", std::process::id()));
         std::fs::create_dir_all(&work).unwrap();
         let c = Cluster { admin, work };
-        // Shared fixtures for non-admin users.
+        // What a platform admin does first: the policy and the engineer role.
         let admin_path = c.work.join("admin.kubeconfig");
         std::fs::write(&admin_path, &c.admin).unwrap();
-        let role = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/engineer-role.yaml");
-        run_ok(Command::new("kubectl").args(["--kubeconfig", admin_path.to_str().unwrap(), "apply", "-f", role]));
+        run_ok(Command::new(KUBENV).args(["--kubeconfig", admin_path.to_str().unwrap(), "admin", "init"]));
         let _ = Command::new("kubectl")
             .args([
                 "--kubeconfig",
@@ -211,7 +216,8 @@ impl Sandbox {
         !r.stdout.trim().is_empty()
     }
 
-    /// A kubeconfig for a non-admin user (a ServiceAccount bound to the engineer role),
+    /// A kubeconfig for a non-admin user (a ServiceAccount bound to `kubenv:engineer`, the
+    /// role `kubenv admin init` installs),
     /// which works on any cluster.
     pub fn user(&self, name: &str) -> (PathBuf, String) {
         let sa = format!("{name}-{}", self.tag);
@@ -222,7 +228,7 @@ impl Sandbox {
             "create",
             "clusterrolebinding",
             &binding,
-            "--clusterrole=kubenv-e2e-engineer",
+            "--clusterrole=kubenv:engineer",
             &format!("--serviceaccount={ns}:{sa}"),
         ])
         .ok();

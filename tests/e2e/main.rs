@@ -5,4 +5,5 @@ mod common;
 mod errors;
 mod kubeconfig;
 mod lifecycle;
+mod platform;
 mod tenancy;
