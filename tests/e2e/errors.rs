@@ -3,13 +3,6 @@
 
 use crate::common::*;
 
-fn managed_namespaces(s: &Sandbox) -> usize {
-    s.admin_json(&["get", "namespaces", "-l", "app.kubernetes.io/managed-by=kubenv"])["items"]
-        .as_array()
-        .unwrap()
-        .len()
-}
-
 #[test]
 fn bad_names_and_durations_change_nothing() {
     let s = Sandbox::new();
