@@ -199,10 +199,18 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
     config.read_timeout = Some(timeout);
     let bearer_token = config.auth_info.token.as_ref().map(|t| t.expose_secret().to_string());
     let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
-    let client = kube::Client::try_from(config).map_err(|e| Error::Kubeconfig {
-        path: first,
-        message: format!("context {context:?}: {}", crate::error::root_cause(&e)),
-    })?;
+    // kubenv's own retry policy (transport errors too, within the deadline) replaces kube's.
+    config.default_retry = false;
+    let deadline = std::time::Instant::now() + timeout;
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| Error::Kubeconfig {
+            path: first,
+            message: format!("context {context:?}: {}", crate::error::root_cause(&e)),
+        })?
+        // The buffer makes the stack cloneable, which a retry needs to send a request again.
+        .with_layer(&tower::buffer::BufferLayer::new(1024))
+        .with_layer(&tower::retry::RetryLayer::new(crate::retry::Transient::new(deadline)))
+        .build();
     Ok(Host {
         client,
         endpoint: Endpoint {

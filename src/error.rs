@@ -67,6 +67,12 @@ pub enum Error {
     },
 
     #[error(
+        "the API server at {server} is not available (HTTP {code}: {message}) and kept failing until the deadline; \
+         re-run the same command once it recovers (it converges), or raise --timeout"
+    )]
+    Unavailable { server: String, code: u16, message: String },
+
+    #[error(
         "timed out after {seconds}s waiting for {what}; re-run the same command to continue (it converges), or raise --timeout"
     )]
     Timeout { what: String, seconds: u64 },
@@ -103,7 +109,7 @@ impl Error {
             | Error::TakenByUnmanaged { .. }
             | Error::Terminating { .. } => exit::CONFLICT,
             Error::NotManaged { .. } | Error::NotOwner { .. } | Error::Forbidden { .. } => exit::FORBIDDEN,
-            Error::Unreachable { .. } | Error::Timeout { .. } => exit::UNREACHABLE,
+            Error::Unreachable { .. } | Error::Unavailable { .. } | Error::Timeout { .. } => exit::UNREACHABLE,
             Error::Interrupted => exit::INTERRUPTED,
             Error::Api { code, .. } => match code {
                 403 => exit::FORBIDDEN,
@@ -126,7 +132,7 @@ impl Error {
     /// True for failures worth retrying: the server was briefly unavailable or throttled.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Unreachable { .. } => true,
+            Error::Unreachable { .. } | Error::Unavailable { .. } => true,
             Error::Api { code, .. } => matches!(code, 429 | 500 | 502 | 503 | 504),
             _ => false,
         }
@@ -155,16 +161,32 @@ impl Endpoint {
             kube::Error::Api(s) if s.code == 403 => Error::Forbidden {
                 message: s.message.clone(),
             },
+            kube::Error::Api(s) if matches!(s.code, 429 | 500 | 502 | 503 | 504) => Error::Unavailable {
+                server: self.server.clone(),
+                code: s.code,
+                message: s.message.clone(),
+            },
             kube::Error::Api(s) => Error::Api {
                 code: s.code,
                 reason: s.reason.clone(),
                 message: s.message.clone(),
             },
-            kube::Error::HyperError(_) | kube::Error::Service(_) => Error::Unreachable {
-                server: self.server.clone(),
-                context: self.context.clone(),
-                reason: root_cause(&e),
-            },
+            kube::Error::HyperError(_) | kube::Error::Service(_) => {
+                let cause = root_cause(&e);
+                let reason = if cause.to_lowercase().contains("certificate") {
+                    format!(
+                        "the server's TLS certificate is not trusted ({cause}); the kubeconfig's certificate-authority \
+                         does not match this server: get a fresh kubeconfig from your platform team"
+                    )
+                } else {
+                    cause
+                };
+                Error::Unreachable {
+                    server: self.server.clone(),
+                    context: self.context.clone(),
+                    reason,
+                }
+            }
             kube::Error::Auth(_) => Error::Forbidden {
                 message: format!("authentication failed: {}", root_cause(&e)),
             },

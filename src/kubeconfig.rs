@@ -229,6 +229,15 @@ fn resolve_link(path: &Path) -> PathBuf {
     p
 }
 
+/// Checks, before anything changes on the cluster, that `write_env` will be able to write:
+/// the files exist or can be made, parse, and are not read-only.
+pub fn preflight(paths: &[PathBuf]) -> Result<()> {
+    let docs = load_all(paths)?;
+    let idx = docs.iter().position(|d| d.existed).unwrap_or(0);
+    check_writable(&docs[idx])?;
+    check_writable(&docs[0])
+}
+
 fn check_writable(doc: &Doc) -> Result<()> {
     if let Ok(meta) = std::fs::metadata(&doc.real)
         && meta.permissions().mode() & 0o200 == 0

@@ -14,6 +14,7 @@ pub mod kubeconfig;
 pub mod names;
 pub mod policy;
 pub mod quantity;
+pub mod retry;
 pub mod schedule;
 pub mod token;
 

@@ -49,6 +49,10 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         kubenv::policy::Policy::default().check_team(Some(t))?;
     }
     let host = ctx.host().await?;
+    if !a.no_connect {
+        // A kubeconfig we could not write would leave an environment nobody connected to.
+        kubenv::kubeconfig::preflight(&host.paths)?;
+    }
     let opts = CreateOptions {
         name: a.name.clone(),
         team: a.team,
@@ -95,7 +99,12 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             }
             ctx.out.out(&msg);
         }
-        _ => ctx.out.environment(&env),
+        Format::Name => ctx.out.environment(&env),
+        // The environment, plus whether this run made it.
+        _ => ctx.out.value(&ops::Created {
+            environment: env,
+            created: created.created,
+        }),
     }
     Ok(0)
 }

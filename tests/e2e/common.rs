@@ -279,3 +279,83 @@ pub fn contexts(kc: &Value) -> Vec<String> {
         .map(|a| a.iter().filter_map(|c| c["name"].as_str().map(String::from)).collect())
         .unwrap_or_default()
 }
+
+/// A plain-HTTP proxy in front of the real API server that fails chosen requests first
+/// (tests/fixtures/flaky_proxy.py), and a kubeconfig that goes through it.
+pub struct Proxy {
+    child: std::process::Child,
+    pub log: PathBuf,
+    pub kubeconfig: PathBuf,
+}
+
+impl Proxy {
+    pub fn start(s: &Sandbox, fails: &[&str], delay_secs: f64) -> Proxy {
+        let v: Value = serde_saphyr::from_str(&cluster().admin).unwrap();
+        let server = v["clusters"][0]["cluster"]["server"].as_str().unwrap().to_string();
+        let ca = s.path(&format!("proxy-ca-{}.crt", SEQ.fetch_add(1, Ordering::SeqCst)));
+        let ca_data = v["clusters"][0]["cluster"]["certificate-authority-data"]
+            .as_str()
+            .expect("the admin kubeconfig has CA data");
+        use base64::Engine;
+        std::fs::write(&ca, base64::engine::general_purpose::STANDARD.decode(ca_data).unwrap()).unwrap();
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let log = s.path(&format!("proxy-{port}.log"));
+        let mut cmd = Command::new("python3");
+        cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/flaky_proxy.py"))
+            .args([
+                "--upstream",
+                &server,
+                "--ca",
+                ca.to_str().unwrap(),
+                "--port",
+                &port.to_string(),
+            ])
+            .args([
+                "--log",
+                log.to_str().unwrap(),
+                "--delay",
+                &delay_secs.to_string(),
+                "--lifetime",
+                "120",
+            ]);
+        for f in fails {
+            cmd.args(["--fail", f]);
+        }
+        let child = cmd.stdin(Stdio::null()).spawn().expect("python3 runs the test proxy");
+        if delay_secs == 0.0 {
+            for _ in 0..100 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+        let mut kc: Value = serde_saphyr::from_str(&std::fs::read_to_string(&s.kubeconfig).unwrap()).unwrap();
+        kc["clusters"][0]["cluster"] = serde_json::json!({"server": format!("http://127.0.0.1:{port}")});
+        let kubeconfig = s.path(&format!("proxy-{port}.kubeconfig"));
+        std::fs::write(&kubeconfig, serde_saphyr::to_string(&kc).unwrap()).unwrap();
+        Proxy { child, log, kubeconfig }
+    }
+
+    /// Logged requests as (method, status, path).
+    pub fn requests(&self) -> Vec<(String, u16, String)> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let mut p = l.splitn(3, ' ');
+                Some((p.next()?.to_string(), p.next()?.parse().ok()?, p.next()?.to_string()))
+            })
+            .collect()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

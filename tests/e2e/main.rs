@@ -3,6 +3,7 @@
 
 mod common;
 mod errors;
+mod faults;
 mod kubeconfig;
 mod lifecycle;
 mod platform;
