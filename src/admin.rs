@@ -14,6 +14,90 @@ use serde_json::{Value, json};
 pub const ENGINEER_ROLE: &str = "kubenv:engineer";
 pub const ADMIN_ROLE: &str = "kubenv:admin";
 pub const GC_ROLE: &str = "kubenv:gc";
+pub const TENANT_ROLE: &str = "kubenv:tenant";
+/// ClusterRoles with this label add rules to `kubenv:tenant` (e.g. for a CRD).
+pub const TENANT_AGGREGATION_LABEL: &str = "kubenv.dev/aggregate-to-tenant";
+
+const ALL: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+const READ: &[&str] = &["get", "list", "watch"];
+
+/// What a tenant may do in its own namespace: what ClusterRole `admin` allows, except
+/// changing the guardrails: NetworkPolicies, ResourceQuotas and LimitRanges are read-only.
+pub fn tenant_rules() -> Vec<Value> {
+    vec![
+        rule(
+            &[""],
+            &[
+                "pods",
+                "pods/attach",
+                "pods/exec",
+                "pods/portforward",
+                "pods/proxy",
+                "configmaps",
+                "endpoints",
+                "persistentvolumeclaims",
+                "replicationcontrollers",
+                "replicationcontrollers/scale",
+                "secrets",
+                "serviceaccounts",
+                "services",
+                "services/proxy",
+            ],
+            ALL,
+        ),
+        rule(
+            &[""],
+            &[
+                "events",
+                "pods/log",
+                "pods/status",
+                "limitranges",
+                "resourcequotas",
+                "resourcequotas/status",
+                "namespaces",
+                "namespaces/status",
+                "bindings",
+                "persistentvolumeclaims/status",
+                "services/status",
+            ],
+            READ,
+        ),
+        rule(&[""], &["serviceaccounts"], &["impersonate"]),
+        rule(
+            &["apps"],
+            &[
+                "daemonsets",
+                "deployments",
+                "deployments/rollback",
+                "deployments/scale",
+                "replicasets",
+                "replicasets/scale",
+                "statefulsets",
+                "statefulsets/scale",
+                "controllerrevisions",
+            ],
+            ALL,
+        ),
+        rule(&["autoscaling"], &["horizontalpodautoscalers"], ALL),
+        rule(&["batch"], &["cronjobs", "jobs"], ALL),
+        rule(&["networking.k8s.io"], &["ingresses"], ALL),
+        rule(&["networking.k8s.io"], &["networkpolicies"], READ),
+        rule(&["policy"], &["poddisruptionbudgets"], ALL),
+        rule(&["rbac.authorization.k8s.io"], &["roles", "rolebindings"], ALL),
+        rule(&["coordination.k8s.io"], &["leases"], ALL),
+        rule(&["discovery.k8s.io"], &["endpointslices"], READ),
+        rule(&["authorization.k8s.io"], &["localsubjectaccessreviews"], &["create"]),
+    ]
+}
 
 fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> Value {
     json!({"apiGroups": groups, "resources": resources, "verbs": verbs})
@@ -63,8 +147,8 @@ pub fn engineer_rules() -> Vec<(Value, &'static str)> {
             "the tenant and owner RoleBindings, applied at create",
         ),
         (
-            json!({"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "resourceNames": ["admin"], "verbs": ["bind"]}),
-            "lets those RoleBindings name ClusterRole admin (scoped to the environment's namespace)",
+            json!({"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "resourceNames": ["admin", TENANT_ROLE], "verbs": ["bind"]}),
+            "lets those RoleBindings name ClusterRoles admin and kubenv:tenant (scoped to the environment's namespace)",
         ),
         (
             rule(&["apps"], &["deployments", "statefulsets"], &["get", "list", "patch"]),
@@ -164,6 +248,14 @@ pub fn manifests(opts: &InitOptions, policy_yaml: &str) -> Vec<Value> {
                "metadata": {"name": POLICY_CONFIGMAP, "namespace": SYSTEM_NAMESPACE, "labels": {"app.kubernetes.io/managed-by": "kubenv"}},
                "data": {POLICY_KEY: policy_yaml}}),
         cluster_role(ENGINEER_ROLE, engineer_rules().into_iter().map(|(r, _)| r).collect()),
+        // kubenv:tenant is an aggregate, so platform teams can add rules (a CRD) by label.
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+               "metadata": {"name": TENANT_ROLE, "labels": {"app.kubernetes.io/managed-by": "kubenv"}},
+               "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {TENANT_AGGREGATION_LABEL: "true"}}]},
+               "rules": []}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+               "metadata": {"name": "kubenv:tenant-base", "labels": {"app.kubernetes.io/managed-by": "kubenv", TENANT_AGGREGATION_LABEL: "true"}},
+               "rules": tenant_rules()}),
         cluster_role(ADMIN_ROLE, admin_rules()),
         // Engineers read the policy and write the audit trail in kubenv-system, nothing more there.
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
@@ -323,32 +415,50 @@ mod tests {
             ..Default::default()
         };
         let m = manifests(&opts, "{}");
-        let kinds: Vec<&str> = m.iter().map(|o| o["kind"].as_str().unwrap()).collect();
+        let names: Vec<String> = m
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}/{}",
+                    o["kind"].as_str().unwrap(),
+                    o["metadata"]["name"].as_str().unwrap()
+                )
+            })
+            .collect();
         assert_eq!(
-            kinds,
+            names,
             [
-                "Namespace",
-                "ConfigMap",
-                "ClusterRole",
-                "ClusterRole",
-                "Role",
-                "RoleBinding",
-                "ClusterRoleBinding"
+                "Namespace/kubenv-system",
+                "ConfigMap/kubenv-policy",
+                "ClusterRole/kubenv:engineer",
+                "ClusterRole/kubenv:tenant",
+                "ClusterRole/kubenv:tenant-base",
+                "ClusterRole/kubenv:admin",
+                "Role/kubenv:policy-reader",
+                "RoleBinding/kubenv:policy-reader",
+                "ClusterRoleBinding/kubenv:engineers"
             ]
         );
-        // Engineers can bind only `admin`, and mint tokens only for `tenant`.
-        let eng = &m[2]["rules"];
+        // Engineers bind only admin and kubenv:tenant, mint tokens only for `tenant`, and
+        // cannot act on others' environments.
+        let eng = m[2]["rules"].as_array().unwrap();
         assert!(
-            eng.as_array()
-                .unwrap()
-                .iter()
-                .any(|r| r["verbs"] == json!(["bind"]) && r["resourceNames"] == json!(["admin"]))
+            eng.iter()
+                .any(|r| r["verbs"] == json!(["bind"]) && r["resourceNames"] == json!(["admin", TENANT_ROLE]))
         );
         assert!(
-            !eng.to_string().contains("kubenv.dev"),
-            "engineers cannot act on others' environments"
+            eng.iter()
+                .any(|r| r["resources"] == json!(["serviceaccounts/token"]) && r["resourceNames"] == json!(["tenant"]))
         );
-        assert!(m[3]["rules"].to_string().contains("kubenv.dev"));
+        assert!(!m[2]["rules"].to_string().contains("kubenv.dev"));
+        assert!(m[5]["rules"].to_string().contains("kubenv.dev"), "the admin role");
+        // Tenants read, but never write, their guardrails.
+        for r in m[4]["rules"].as_array().unwrap() {
+            let res = r["resources"].to_string();
+            if res.contains("networkpolicies") || res.contains("resourcequotas") || res.contains("limitranges") {
+                assert_eq!(r["verbs"], json!(READ), "{r}");
+            }
+        }
         let gc = gc_cronjob("example/kubenv:1", "*/10 * * * *");
         assert_eq!(
             gc.last().unwrap()["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"],

@@ -16,6 +16,11 @@ pub const POLICY_KEY: &str = "policy.yaml";
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Policy {
+    /// ClusterRole the tenant ServiceAccount gets in its namespace. `kubenv:tenant`
+    /// (installed by `kubenv admin init`) is `admin` without write access to the
+    /// environment's NetworkPolicies; with no policy installed, kubenv falls back to `admin`.
+    #[serde(default = "default_tenant_role")]
+    pub tenant_role: String,
     /// Prepended to every environment name to form its namespace.
     #[serde(default = "default_prefix")]
     pub namespace_prefix: String,
@@ -211,6 +216,10 @@ impl Default for Network {
     }
 }
 
+fn default_tenant_role() -> String {
+    "kubenv:tenant".into()
+}
+
 fn default_prefix() -> String {
     "env-".into()
 }
@@ -253,6 +262,7 @@ fn builtin_templates() -> BTreeMap<String, Template> {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
+            tenant_role: default_tenant_role(),
             namespace_prefix: default_prefix(),
             allowed_teams: vec![],
             default_template: default_template_name(),
@@ -273,6 +283,15 @@ pub enum PolicySource {
 }
 
 impl Policy {
+    /// What applies with no policy in the cluster: the defaults, with ClusterRole `admin`
+    /// for tenants (kubenv's own `kubenv:tenant` is only there after `kubenv admin init`).
+    pub fn builtin() -> Policy {
+        Policy {
+            tenant_role: "admin".into(),
+            ..Policy::default()
+        }
+    }
+
     /// Parses and validates a policy document. Errors name the line when the YAML is malformed.
     pub fn from_yaml(text: &str, origin: &str) -> Result<Policy> {
         let p: Policy = serde_saphyr::from_str(text)

@@ -25,6 +25,8 @@ pub struct Spec {
     pub team: Option<String>,
     pub template_name: String,
     pub template: Template,
+    /// ClusterRole of the tenant ServiceAccount.
+    pub tenant_role: String,
     /// RFC 3339, UTC. None on a re-apply that keeps the existing expiry.
     pub expires_at: Option<String>,
 }
@@ -216,13 +218,13 @@ pub fn service_account(spec: &Spec) -> ServiceAccount {
     }
 }
 
-fn admin_binding(spec: &Spec, name: &str, subject: Subject) -> RoleBinding {
+fn admin_binding(spec: &Spec, name: &str, role: &str, subject: Subject) -> RoleBinding {
     RoleBinding {
         metadata: meta(spec, name),
         role_ref: RoleRef {
             api_group: "rbac.authorization.k8s.io".into(),
             kind: "ClusterRole".into(),
-            name: "admin".into(),
+            name: role.into(),
         },
         subjects: Some(vec![subject]),
     }
@@ -252,6 +254,7 @@ pub fn role_bindings(spec: &Spec) -> Vec<RoleBinding> {
     let mut v = vec![admin_binding(
         spec,
         "kubenv-tenant",
+        &spec.tenant_role,
         Subject {
             kind: "ServiceAccount".into(),
             name: TENANT_SA.into(),
@@ -260,7 +263,7 @@ pub fn role_bindings(spec: &Spec) -> Vec<RoleBinding> {
         },
     )];
     if spec.bind_owner {
-        v.push(admin_binding(spec, "kubenv-owner", subject_for(&spec.owner)));
+        v.push(admin_binding(spec, "kubenv-owner", "admin", subject_for(&spec.owner)));
     }
     v
 }
@@ -281,6 +284,7 @@ mod tests {
             team: Some("payments".into()),
             template_name: n.into(),
             template: t.clone(),
+            tenant_role: "kubenv:tenant".into(),
             expires_at: Some("2030-01-01T00:00:00Z".into()),
         }
     }

@@ -59,9 +59,9 @@ pub async fn load_policy(host: &Host) -> Result<(Policy, PolicySource)> {
             let p = Policy::from_yaml(text, &format!("{SYSTEM_NAMESPACE}/{POLICY_CONFIGMAP}"))?;
             Ok((p, PolicySource::Cluster))
         }
-        Ok(None) => Ok((Policy::default(), PolicySource::BuiltIn)),
+        Ok(None) => Ok((Policy::builtin(), PolicySource::BuiltIn)),
         // Engineers without read access to kubenv-system still get the defaults.
-        Err(e) if api_code(&e) == Some(403) => Ok((Policy::default(), PolicySource::BuiltIn)),
+        Err(e) if api_code(&e) == Some(403) => Ok((Policy::builtin(), PolicySource::BuiltIn)),
         Err(e) => Err(host.map(e)),
     }
 }
@@ -149,6 +149,7 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
         team: opts.team.clone(),
         template_name: template_name.to_string(),
         template: template.clone(),
+        tenant_role: policy.tenant_role.clone(),
         expires_at: Some(expires_at.to_string()),
     };
 

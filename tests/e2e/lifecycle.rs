@@ -136,7 +136,10 @@ fn guardrails_have_the_expected_specs() {
     s.admin(&["-n", &ns, "get", "serviceaccount", "tenant"]).ok();
     let rb = s.admin_json(&["-n", &ns, "get", "rolebinding", "kubenv-tenant"]);
     assert_eq!(rb["roleRef"]["kind"], "ClusterRole");
-    assert_eq!(rb["roleRef"]["name"], "admin");
+    assert_eq!(
+        rb["roleRef"]["name"], "kubenv:tenant",
+        "admin without write access to the guardrails"
+    );
     assert_eq!(rb["subjects"][0]["kind"], "ServiceAccount");
     assert_eq!(rb["subjects"][0]["name"], "tenant");
     assert_eq!(rb["subjects"][0]["namespace"], ns.as_str());

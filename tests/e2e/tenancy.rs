@@ -114,3 +114,59 @@ fn engineers_own_their_environments() {
         .stdout;
     assert!(phase.is_empty() || phase == "Terminating", "{phase}");
 }
+
+#[test]
+fn tenant_cannot_touch_cluster_objects_or_its_own_guardrails() {
+    let s = Sandbox::new();
+    let name = s.name("fence");
+    let ns = format!("env-{name}");
+    s.kubenv(&["create", &name]).ok();
+    let ctx = format!("kubenv-{name}");
+    let denied = |args: &[&str]| {
+        let mut full = vec!["--context", ctx.as_str()];
+        full.extend(args.iter().copied());
+        let r = s.kubectl(&full);
+        assert_ne!(r.code, 0, "{args:?} was allowed: {}", r.stdout);
+        assert!(r.stderr.to_lowercase().contains("forbidden"), "{args:?}: {}", r.stderr);
+    };
+    denied(&["get", "nodes"]);
+    denied(&["get", "namespaces"]);
+    denied(&["get", "clusterrolebindings"]);
+    denied(&["create", "namespace", &format!("{ns}-x")]);
+    denied(&[
+        "patch",
+        "resourcequota",
+        "kubenv-quota",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"hard":{"pods":"1000"}}}"#,
+    ]);
+    denied(&["delete", "limitrange", "kubenv-limits"]);
+    denied(&["delete", "networkpolicy", "kubenv-isolate-ingress"]);
+    denied(&[
+        "label",
+        "namespace",
+        &ns,
+        "pod-security.kubernetes.io/enforce=privileged",
+        "--overwrite",
+    ]);
+    // It still reads them, and does everything an application needs.
+    s.kubectl(&["--context", &ctx, "get", "resourcequota,limitrange,networkpolicy"])
+        .ok();
+    s.kubectl(&[
+        "--context",
+        &ctx,
+        "create",
+        "secret",
+        "generic",
+        "s",
+        "--from-literal=a=b",
+    ])
+    .ok();
+    s.kubectl(&["--context", &ctx, "create", "job", "j", "--image=busybox"])
+        .ok();
+    assert_eq!(
+        s.admin_json(&["-n", &ns, "get", "resourcequota", "kubenv-quota"])["spec"]["hard"]["pods"],
+        "50"
+    );
+}
