@@ -3,10 +3,46 @@
 mod cli;
 mod output;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
 
 fn main() {
-    let cli = cli::Cli::parse();
+    // Installed as `kubectl-kubenv`, kubenv is the kubectl plugin `kubectl kubenv`.
+    let plugin = std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|f| f.to_string_lossy().starts_with("kubectl-kubenv"))
+        })
+        .unwrap_or(false);
+    let mut cmd = cli::Cli::command();
+    if plugin {
+        cmd = cmd.bin_name("kubectl kubenv");
+    }
+    let matches = cmd.get_matches();
+    let mut cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let config = match kubenv::config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            output::Output::new(cli.global.output, cli.global.quiet, cli.global.verbose).error(&e.to_string());
+            std::process::exit(e.exit_code());
+        }
+    };
+    if matches.value_source("output") == Some(ValueSource::DefaultValue) {
+        if let Some(o) = &config.output {
+            match <output::Format as clap::ValueEnum>::from_str(o, true) {
+                Ok(f) => cli.global.output = f,
+                Err(_) => {
+                    let e = kubenv::Error::InvalidInput(format!(
+                        "output {o:?} from {} or KUBENV_OUTPUT is not one of table, json, yaml, name",
+                        kubenv::config::path().display()
+                    ));
+                    output::Output::new(cli.global.output, false, 0).error(&e.to_string());
+                    std::process::exit(e.exit_code());
+                }
+            }
+        }
+    }
     let out = output::Output::new(cli.global.output, cli.global.quiet, cli.global.verbose);
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -17,7 +53,7 @@ fn main() {
     };
     let code = rt.block_on(async {
         tokio::select! {
-            r = cli::run(cli) => match r {
+            r = cli::run(cli, config) => match r {
                 Ok(code) => code,
                 Err(e) => {
                     out.error(&e.to_string());

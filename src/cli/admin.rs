@@ -8,6 +8,10 @@ use kubenv::policy::{Policy, PolicySource};
 use kubenv::{Error, Result};
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:
+  kubenv admin init --policy policy.yaml --engineers-group developers
+  kubenv admin policy show
+  kubenv admin policy validate policy.yaml")]
 pub struct Args {
     #[command(subcommand)]
     pub command: AdminCommand,

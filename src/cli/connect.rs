@@ -183,8 +183,9 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         }
         return run_with(ctx, &doc, &a.command).await;
     }
+    let no_switch = a.no_switch || ctx.config.switch_context == Some(false);
     let (path, touched) = futures::join!(
-        connect_env(ctx, &host, &env, a.credentials, !a.no_switch, Some(ttl)),
+        connect_env(ctx, &host, &env, a.credentials, !no_switch, Some(ttl)),
         ops::touch(&host, &env, "connect")
     );
     let path = path?;
@@ -193,7 +194,7 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     match ctx.out.format {
         Format::Table => {
             let mut msg = format!("context {} written to {}", env.context, path.display());
-            if !a.no_switch {
+            if !no_switch {
                 msg.push_str("; it is now current");
             }
             ctx.out.out(&msg);
@@ -237,6 +238,9 @@ async fn run_with(ctx: &Ctx, doc: &serde_json::Value, cmd: &[String]) -> Result<
 }
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  kubenv disconnect     kubectl is back on the context you used before `kubenv connect`"
+)]
 pub struct DisconnectArgs {}
 
 pub async fn run_disconnect(ctx: &Ctx, _a: DisconnectArgs) -> Result<i32> {

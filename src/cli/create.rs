@@ -41,7 +41,13 @@ pub struct Args {
     pub no_switch: bool,
 }
 
-pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
+pub async fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
+    // Personal defaults fill in what the flags leave open.
+    let cfg = &ctx.config;
+    a.team = a.team.or(cfg.team.clone());
+    a.template = a.template.or(cfg.template.clone());
+    a.ttl = a.ttl.or(cfg.ttl.clone());
+    a.no_switch = a.no_switch || (cfg.switch_context == Some(false) && !a.no_connect);
     // Everything the user typed is checked before the first request.
     kubenv::names::namespace_for(&a.name, "")?;
     let ttl = a.ttl.as_deref().map(parse_duration).transpose()?;

@@ -3,6 +3,7 @@
 //! `output`. Nothing here builds Kubernetes objects.
 
 pub mod admin;
+pub mod completions;
 pub mod connect;
 pub mod create;
 pub mod delete;
@@ -104,12 +105,16 @@ pub enum Command {
     Cost(gc::CostArgs),
     /// Platform admin: install the policy and RBAC, show or validate the policy
     Admin(admin::Args),
+    /// Print a shell completion script
+    Completions(completions::Args),
 }
 
 /// What every subcommand gets: the output and how to reach the cluster.
 pub struct Ctx {
     pub out: Output,
     pub global: Global,
+    /// Personal defaults (config file and KUBENV_* variables); flags win over them.
+    pub config: kubenv::config::UserConfig,
 }
 
 impl Ctx {
@@ -144,11 +149,12 @@ impl Ctx {
     }
 }
 
-pub async fn run(cli: Cli) -> Result<i32> {
+pub async fn run(cli: Cli, config: kubenv::config::UserConfig) -> Result<i32> {
     let out = Output::new(cli.global.output, cli.global.quiet, cli.global.verbose);
     let ctx = Ctx {
         out,
         global: cli.global,
+        config,
     };
     match cli.command {
         Command::Create(a) => create::run(&ctx, a).await,
@@ -166,5 +172,6 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::History(a) => gc::run_history(&ctx, a).await,
         Command::Cost(a) => gc::run_cost(&ctx, a).await,
         Command::Admin(a) => admin::run(&ctx, a).await,
+        Command::Completions(a) => completions::run(&ctx, a).await,
     }
 }
