@@ -28,18 +28,18 @@ fn main() {
             std::process::exit(e.exit_code());
         }
     };
-    if matches.value_source("output") == Some(ValueSource::DefaultValue) {
-        if let Some(o) = &config.output {
-            match <output::Format as clap::ValueEnum>::from_str(o, true) {
-                Ok(f) => cli.global.output = f,
-                Err(_) => {
-                    let e = kubenv::Error::InvalidInput(format!(
-                        "output {o:?} from {} or KUBENV_OUTPUT is not one of table, json, yaml, name",
-                        kubenv::config::path().display()
-                    ));
-                    output::Output::new(cli.global.output, false, 0).error(&e.to_string());
-                    std::process::exit(e.exit_code());
-                }
+    if matches.value_source("output") == Some(ValueSource::DefaultValue)
+        && let Some(o) = &config.output
+    {
+        match <output::Format as clap::ValueEnum>::from_str(o, true) {
+            Ok(f) => cli.global.output = f,
+            Err(_) => {
+                let e = kubenv::Error::InvalidInput(format!(
+                    "output {o:?} from {} or KUBENV_OUTPUT is not one of table, json, yaml, name",
+                    kubenv::config::path().display()
+                ));
+                output::Output::new(cli.global.output, false, 0).error(&e.to_string());
+                std::process::exit(e.exit_code());
             }
         }
     }
