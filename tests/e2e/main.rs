@@ -7,4 +7,5 @@ mod faults;
 mod kubeconfig;
 mod lifecycle;
 mod platform;
+mod requests;
 mod tenancy;
