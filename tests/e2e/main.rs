@@ -1,6 +1,7 @@
 //! Integration tests: the built kubenv binary against a real Kubernetes control plane,
 //! checked with kubectl. Run them with scripts/test.sh.
 
+mod ci;
 mod common;
 mod errors;
 mod faults;

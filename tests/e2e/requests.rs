@@ -5,7 +5,8 @@ use crate::common::*;
 
 fn count(p: &Proxy, s: &Sandbox, args: &[&str]) -> Vec<(String, u16, String)> {
     let before = p.requests().len();
-    s.kubenv_with(args, &[("KUBECONFIG", p.kubeconfig.to_str().unwrap())]).ok();
+    s.kubenv_with(args, &[("KUBECONFIG", p.kubeconfig.to_str().unwrap())])
+        .ok();
     p.requests()[before..].to_vec()
 }
 
@@ -25,9 +26,16 @@ fn request_counts_do_not_grow_with_the_number_of_environments() {
         s.kubenv(&["create", &s.name(&format!("rq{i}")), "--no-connect"]).ok();
     }
     let list_large = count(&p, &s, &["list", "-A"]);
-    assert_eq!(list_small.len(), 2, "namespaces and quotas, cluster-wide: {list_small:?}");
+    assert_eq!(
+        list_small.len(),
+        2,
+        "namespaces and quotas, cluster-wide: {list_small:?}"
+    );
     assert_eq!(list_large.len(), 2, "{list_large:?}");
-    assert!(list_large.iter().all(|r| r.2.contains("labelSelector=")), "{list_large:?}");
+    assert!(
+        list_large.iter().all(|r| r.2.contains("labelSelector=")),
+        "{list_large:?}"
+    );
 
     let get = count(&p, &s, &["get", &first]);
     assert!(get.len() <= 3, "{get:?}");
