@@ -84,6 +84,7 @@ pub async fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
         connect_env(ctx, &host, &env, Credentials::Exec, !a.no_switch, None).await?;
         switched = !a.no_switch;
     }
+    step("done");
     progress.finish();
     match ctx.out.format {
         Format::Table => {

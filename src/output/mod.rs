@@ -103,6 +103,7 @@ impl Output {
         Progress {
             bar,
             verbose: self.verbose > 0 && !self.stderr_tty,
+            start: std::time::Instant::now(),
         }
     }
 
@@ -168,6 +169,7 @@ impl Output {
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
     verbose: bool,
+    start: std::time::Instant,
 }
 
 impl Progress {
@@ -175,7 +177,7 @@ impl Progress {
         if let Some(b) = &self.bar {
             b.set_message(msg.to_string());
         } else if self.verbose {
-            let _ = writeln!(std::io::stderr(), "... {msg}");
+            let _ = writeln!(std::io::stderr(), "[{:>5}ms] {msg}", self.start.elapsed().as_millis());
         }
     }
 
