@@ -35,5 +35,6 @@ if [ -z "${KUBENV_TEST_KUBECONFIG:-}" ]; then
 fi
 log "integration tests against $(kubectl --kubeconfig "$KUBENV_TEST_KUBECONFIG" config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
 
-# Two test threads: the machine class is two cores, and each test runs real processes.
+# Four test threads: tests mostly wait on the API server, so a little more than the two
+# cores of the machine class keeps it busy without overloading it.
 cargo test --all-targets -- --test-threads "${KUBENV_TEST_THREADS:-4}" "$@"

@@ -15,6 +15,8 @@ pub const ENGINEER_ROLE: &str = "kubenv:engineer";
 pub const ADMIN_ROLE: &str = "kubenv:admin";
 pub const GC_ROLE: &str = "kubenv:gc";
 pub const TENANT_ROLE: &str = "kubenv:tenant";
+/// Bound per environment to its owner: tokens for that environment's tenant only.
+pub const TOKEN_ROLE: &str = crate::env::objects::TOKEN_ROLE;
 /// ClusterRoles with this label add rules to `kubenv:tenant` (e.g. for a CRD).
 pub const TENANT_AGGREGATION_LABEL: &str = "kubenv.dev/aggregate-to-tenant";
 
@@ -127,10 +129,6 @@ pub fn engineer_rules() -> Vec<(Value, &'static str)> {
             "the LimitRange guardrail and the tenant ServiceAccount, applied at create",
         ),
         (
-            json!({"apiGroups": [""], "resources": ["serviceaccounts/token"], "resourceNames": ["tenant"], "verbs": ["create"]}),
-            "short-lived tokens for an environment's tenant ServiceAccount (connect, token)",
-        ),
-        (
             rule(
                 &["networking.k8s.io"],
                 &["networkpolicies"],
@@ -147,7 +145,7 @@ pub fn engineer_rules() -> Vec<(Value, &'static str)> {
             "the tenant and owner RoleBindings, applied at create",
         ),
         (
-            json!({"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "resourceNames": ["admin", TENANT_ROLE], "verbs": ["bind"]}),
+            json!({"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "resourceNames": ["admin", TENANT_ROLE, TOKEN_ROLE], "verbs": ["bind"]}),
             "lets those RoleBindings name ClusterRoles admin and kubenv:tenant (scoped to the environment's namespace)",
         ),
         (
@@ -182,6 +180,8 @@ pub fn engineer_rules() -> Vec<(Value, &'static str)> {
 pub fn admin_rules() -> Vec<Value> {
     let mut v: Vec<Value> = engineer_rules().into_iter().map(|(r, _)| r).collect();
     v.push(json!({"apiGroups": ["kubenv.dev"], "resources": ["environments"], "verbs": ["*"]}));
+    // Admins connect to any environment.
+    v.push(json!({"apiGroups": [""], "resources": ["serviceaccounts/token"], "resourceNames": ["tenant"], "verbs": ["create"]}));
     v.push(json!({"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create", "patch"]}));
     v
 }
@@ -257,6 +257,13 @@ pub fn manifests(opts: &InitOptions, policy_yaml: &str) -> Vec<Value> {
                "metadata": {"name": "kubenv:tenant-base", "labels": {"app.kubernetes.io/managed-by": "kubenv", TENANT_AGGREGATION_LABEL: "true"}},
                "rules": tenant_rules()}),
         cluster_role(ADMIN_ROLE, admin_rules()),
+        // Engineers mint tokens only where an environment's RoleBinding names them owner.
+        cluster_role(
+            TOKEN_ROLE,
+            vec![
+                json!({"apiGroups": [""], "resources": ["serviceaccounts/token"], "resourceNames": ["tenant"], "verbs": ["create"]}),
+            ],
+        ),
         // Engineers read the policy and write the audit trail in kubenv-system, nothing more there.
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
                "metadata": {"name": "kubenv:policy-reader", "namespace": SYSTEM_NAMESPACE, "labels": {"app.kubernetes.io/managed-by": "kubenv"}},
@@ -434,6 +441,7 @@ mod tests {
                 "ClusterRole/kubenv:tenant",
                 "ClusterRole/kubenv:tenant-base",
                 "ClusterRole/kubenv:admin",
+                "ClusterRole/kubenv:token-minter",
                 "Role/kubenv:policy-reader",
                 "RoleBinding/kubenv:policy-reader",
                 "ClusterRoleBinding/kubenv:engineers"
@@ -444,11 +452,12 @@ mod tests {
         let eng = m[2]["rules"].as_array().unwrap();
         assert!(
             eng.iter()
-                .any(|r| r["verbs"] == json!(["bind"]) && r["resourceNames"] == json!(["admin", TENANT_ROLE]))
+                .any(|r| r["verbs"] == json!(["bind"])
+                    && r["resourceNames"] == json!(["admin", TENANT_ROLE, TOKEN_ROLE]))
         );
         assert!(
-            eng.iter()
-                .any(|r| r["resources"] == json!(["serviceaccounts/token"]) && r["resourceNames"] == json!(["tenant"]))
+            !m[2]["rules"].to_string().contains("serviceaccounts/token"),
+            "engineers mint tokens only through an environment's owner binding"
         );
         assert!(!m[2]["rules"].to_string().contains("kubenv.dev"));
         assert!(m[5]["rules"].to_string().contains("kubenv.dev"), "the admin role");

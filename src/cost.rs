@@ -87,6 +87,11 @@ pub fn spec_requests(spec: &PodSpec, default_cpu: f64, default_mem: f64) -> (f64
     })
 }
 
+/// Six decimals: below any currency's smallest unit, and free of float noise (0.30000000000000004).
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
 pub fn per_day(policy: &Policy, cpu: f64, mem_gib: f64) -> f64 {
     (cpu * policy.cost.cpu_core_hour + mem_gib * policy.cost.memory_gib_hour) * 24.0
 }
@@ -272,6 +277,18 @@ pub async fn report(host: &Host, by: GroupBy) -> Result<CostReport> {
         });
     }
     lines.sort_by(|a, b| a.environment.cmp(&b.environment));
+    for l in &mut lines {
+        for v in [
+            &mut l.cpu,
+            &mut l.memory_gib,
+            &mut l.cost_per_day,
+            &mut l.asleep_hours,
+            &mut l.saved_per_day,
+            &mut l.saved_so_far,
+        ] {
+            *v = round6(*v);
+        }
+    }
     let key = |l: &CostLine| match by {
         GroupBy::Env => l.environment.clone(),
         GroupBy::Owner => l.owner.clone().unwrap_or_else(|| "-".into()),
@@ -299,6 +316,11 @@ pub async fn report(host: &Host, by: GroupBy) -> Result<CostReport> {
             g.cost_per_day += l.cost_per_day;
             g.saved_per_day += l.saved_per_day;
             g.saved_so_far += l.saved_so_far;
+        }
+    }
+    for g in groups.values_mut().chain(std::iter::once(&mut total)) {
+        for v in [&mut g.cost_per_day, &mut g.saved_per_day, &mut g.saved_so_far] {
+            *v = round6(*v);
         }
     }
     Ok(CostReport {

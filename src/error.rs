@@ -45,7 +45,7 @@ pub enum Error {
     )]
     NotManaged { namespace: String },
 
-    #[error("environment {name:?} belongs to {owner}; only its owner or a cluster admin may {action} it")]
+    #[error("environment {name:?} belongs to {owner}; only its owner or a platform admin may {action}")]
     NotOwner {
         name: String,
         owner: String,

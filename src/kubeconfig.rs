@@ -104,8 +104,11 @@ impl EnvEntry {
             );
         }
         upsert_named(doc, "clusters", "cluster", &self.cluster_name, cluster);
-        if let Some(u) = &self.user {
-            upsert_named(doc, "users", "user", &self.user_name(), u.clone());
+        match &self.user {
+            Some(u) => upsert_named(doc, "users", "user", &self.user_name(), u.clone()),
+            // Switching to the host's credentials: drop the entry (and any token) kubenv made.
+            None => list_mut(doc, "users")
+                .retain(|u| u.get("name").and_then(Value::as_str) != Some(context_name(&self.env).as_str())),
         }
         upsert_named(
             doc,
@@ -431,7 +434,6 @@ pub fn remove_env(paths: &[PathBuf], env: &str) -> Result<bool> {
     let previous = ext.get("previousContext").and_then(Value::as_str).map(str::to_string);
     let mut changed = vec![false; docs.len()];
     let mut cluster_of_ctx = None;
-    let mut user_of_ctx = None;
     for (i, d) in docs.iter_mut().enumerate() {
         let items = list_mut(&mut d.value, "contexts");
         let before = items.len();
@@ -442,14 +444,14 @@ pub fn remove_env(paths: &[PathBuf], env: &str) -> Result<bool> {
                     .pointer("/context/cluster")
                     .and_then(Value::as_str)
                     .map(str::to_string);
-                user_of_ctx = c.pointer("/context/user").and_then(Value::as_str).map(str::to_string);
             }
             !hit
         });
         changed[i] |= items.len() != before;
     }
-    // Users: only the one kubenv named for this environment.
-    if user_of_ctx.as_deref() == Some(ctx.as_str()) {
+    // Users: only the one kubenv named for this environment (also when the context had
+    // moved to other credentials since, so no token is left behind).
+    {
         for (i, d) in docs.iter_mut().enumerate() {
             let items = list_mut(&mut d.value, "users");
             let before = items.len();

@@ -161,6 +161,8 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     if env.status == Status::Terminating {
         return Err(Error::Terminating { name });
     }
+    host.deadline("an ownership check", ops::authorize_change(&host, &env, "connect"))
+        .await?;
     if env.status == Status::Sleeping {
         step("waking the environment");
         host.deadline("wake", sleep::wake(&host, &env, &step)).await?;

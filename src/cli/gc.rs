@@ -148,7 +148,9 @@ pub async fn run_history(ctx: &Ctx, a: HistoryArgs) -> Result<i32> {
                 .collect::<Vec<_>>()
                 .join("\n"),
         ),
-        _ => ctx.out.value(&serde_json::json!({"items": entries})),
+        _ => ctx
+            .out
+            .value(&serde_json::json!({"apiVersion": "kubenv.dev/v1", "kind": "History", "items": entries})),
     }
     Ok(0)
 }

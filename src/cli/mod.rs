@@ -27,7 +27,8 @@ Start here:
   kubenv delete pr-42 --yes
 
 Exit codes: 0 ok, 1 failure, 2 invalid input, 3 not found, 4 already exists / owned by
-someone else, 5 forbidden or not managed by kubenv, 6 cluster unreachable or timed out.";
+someone else, 5 forbidden or not managed by kubenv, 6 cluster unreachable or timed out,
+130 interrupted (Ctrl-C). See docs/exit-codes.md.";
 
 #[derive(Parser, Debug)]
 #[command(name = "kubenv", version, about = "Self-service, governed Kubernetes environments on a shared cluster",

@@ -26,6 +26,7 @@ pub async fn run(ctx: &Ctx, a: Args, to_sleep: bool) -> Result<i32> {
                 ops::authorize_change(&host, &env, "sleep").await?;
                 sleep::sleep(&host, &env, &step).await
             } else {
+                ops::authorize_change(&host, &env, "wake").await?;
                 sleep::wake(&host, &env, &step).await
             }
         })

@@ -250,6 +250,9 @@ pub fn subject_for(identity: &str) -> Subject {
     }
 }
 
+/// ClusterRole allowing tokens for ServiceAccounts named `tenant`; bound per environment.
+pub const TOKEN_ROLE: &str = "kubenv:token-minter";
+
 pub fn role_bindings(spec: &Spec) -> Vec<RoleBinding> {
     let mut v = vec![admin_binding(
         spec,
@@ -264,6 +267,13 @@ pub fn role_bindings(spec: &Spec) -> Vec<RoleBinding> {
     )];
     if spec.bind_owner {
         v.push(admin_binding(spec, "kubenv-owner", "admin", subject_for(&spec.owner)));
+        // Tokens for this environment's tenant, for its owner only (connect, token).
+        v.push(admin_binding(
+            spec,
+            "kubenv-owner-token",
+            TOKEN_ROLE,
+            subject_for(&spec.owner),
+        ));
     }
     v
 }
@@ -302,7 +312,7 @@ mod tests {
         assert_eq!(hard["services.nodeports"].0, "0");
         assert_eq!(network_policies(&s).len(), 1);
         let rbs = role_bindings(&s);
-        assert_eq!(rbs.len(), 2);
+        assert_eq!(rbs.len(), 3);
         assert_eq!(rbs[1].subjects.as_ref().unwrap()[0].kind, "User");
         let sa = subject_for("system:serviceaccount:ci:runner");
         assert_eq!(

@@ -291,14 +291,19 @@ pub async fn get_ns(host: &Host, name: &str, policy: &Policy) -> Result<(Environ
         name: name.to_string(),
         namespace: namespace.clone(),
     })?;
-    let quota = match quota {
-        Ok(q) => q,
-        Err(e) if api_code(&e) == Some(403) => None,
+    // Without read access to quotas the guardrails are unknown, not missing.
+    let (quota, readable) = match quota {
+        Ok(q) => (q, true),
+        Err(e) if api_code(&e) == Some(403) => (Some(ResourceQuota::default()), false),
         Err(e) => return Err(host.map(e)),
     };
-    let env = Environment::from_namespace(&ns, quota.as_ref(), jiff::Timestamp::now()).ok_or(Error::NotManaged {
-        namespace: namespace.clone(),
-    })?;
+    let mut env =
+        Environment::from_namespace(&ns, quota.as_ref(), jiff::Timestamp::now()).ok_or(Error::NotManaged {
+            namespace: namespace.clone(),
+        })?;
+    if !readable {
+        env.quota = None;
+    }
     Ok((env, ns))
 }
 
@@ -408,8 +413,11 @@ pub async fn authorize_change(host: &Host, env: &Environment, verb: &str) -> Res
         return Ok(());
     }
     let action = match verb {
-        "sleep" => "put to sleep",
-        other => other,
+        "sleep" => "put it to sleep",
+        "wake" => "wake it",
+        "connect" => "connect to it",
+        "extend" => "extend it",
+        _ => "delete it",
     };
     Err(Error::NotOwner {
         name: env.name.clone(),

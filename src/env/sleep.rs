@@ -188,6 +188,19 @@ async fn patch_all(
     Ok((changed, excluded_names))
 }
 
+/// The environment re-read from its namespace.
+async fn fresh(host: &Host, env: &Environment) -> Result<Environment> {
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(host.client.clone());
+    let ns = api.get(&env.namespace).await.map_err(|e| host.map(e))?;
+    let mut e = Environment::from_namespace(&ns, Some(&ResourceQuota::default()), jiff::Timestamp::now()).ok_or(
+        Error::NotManaged {
+            namespace: env.namespace.clone(),
+        },
+    )?;
+    e.quota = env.quota.clone();
+    Ok(e)
+}
+
 /// Records a sleep or wake in the audit trail, as the caller.
 async fn record(host: &Host, env: &Environment, action: &str, what: String) {
     let actor = host.identity().await.map(|i| i.name).unwrap_or_default();
@@ -237,7 +250,11 @@ async fn mark_asleep(host: &Host, env: &Environment, since: &str) -> Result<()> 
 /// Puts an environment to sleep. Sleeping twice keeps the first recorded counts.
 pub async fn sleep(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
     let guard = lock::acquire(host, &env.namespace, "sleep").await?;
-    let r = sleep_locked(host, env, progress).await;
+    // Decide on the state as it is now that we hold the lock, not as it was before.
+    let r = match fresh(host, env).await {
+        Ok(env) => sleep_locked(host, &env, progress).await,
+        Err(e) => Err(e),
+    };
     guard.release().await;
     r
 }
@@ -270,7 +287,10 @@ pub async fn sleep_locked(host: &Host, env: &Environment, progress: Progress<'_>
 /// Wakes an environment: restores what sleep recorded. On an awake one it changes nothing.
 pub async fn wake(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
     let guard = lock::acquire(host, &env.namespace, "wake").await?;
-    let r = wake_locked(host, env, progress).await;
+    let r = match fresh(host, env).await {
+        Ok(env) => wake_locked(host, &env, progress).await,
+        Err(e) => Err(e),
+    };
     guard.release().await;
     r
 }

@@ -44,6 +44,15 @@ fn delete_removes_only_kubenv_entries() {
         0o600
     );
 
+    // Credentials switched back and forth leave no stale user entry (or token) behind.
+    s.kubenv(&["connect", &a, "--credentials", "token", "--no-switch"]).ok();
+    s.kubenv(&["connect", &a, "--credentials", "host", "--no-switch"]).ok();
+    assert!(
+        !s.read_kubeconfig()["users"]
+            .to_string()
+            .contains(&format!("kubenv-{a}"))
+    );
+    s.kubenv(&["connect", &a, "--credentials", "token", "--no-switch"]).ok();
     s.kubenv(&["delete", &a, "--yes"]).ok();
     s.kubenv(&["delete", &b, "--yes"]).ok();
     let after = s.read_kubeconfig();
@@ -161,4 +170,42 @@ fn exec_plugin_caches_tokens_and_disconnect_goes_back() {
     s.kubenv(&["disconnect"]).ok();
     let kc = s.read_kubeconfig();
     assert_eq!(kc["current-context"], kc["contexts"][0]["name"]);
+}
+
+#[test]
+fn tokens_never_reach_stderr_even_verbose() {
+    let s = Sandbox::new();
+    let name = s.name("quiet");
+    s.kubenv(&["create", &name, "-v"]).ok();
+    let printed = s.kubenv(&["connect", &name, "--print", "-vv"]).ok();
+    let v: Value = serde_saphyr::from_str(&printed.stdout).unwrap();
+    let token = v["users"][0]["user"]["token"].as_str().unwrap().to_string();
+    assert!(!printed.stderr.contains(&token));
+    let kc = s.read_kubeconfig();
+    let user = kc["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == format!("kubenv-{name}").as_str())
+        .unwrap()
+        .clone();
+    let args: Vec<String> = user["user"]["exec"]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.push("-vv");
+    let r = s.kubenv(&args).ok();
+    let t = r.json()["status"]["token"].as_str().unwrap().to_string();
+    assert!(!r.stderr.contains(&t), "{}", r.stderr);
+    for verb in [
+        vec!["sleep", name.as_str(), "-vv"],
+        vec!["wake", name.as_str(), "-vv"],
+        vec!["list", "-vv"],
+    ] {
+        let r = s.kubenv(&verb).ok();
+        assert!(!r.stderr.contains(&t) && !r.stderr.contains(&token), "{verb:?}");
+    }
 }

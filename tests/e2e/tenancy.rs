@@ -82,6 +82,16 @@ fn engineers_own_their_environments() {
     let r = as_user(&bob, &["delete", &name, "--yes"]).code(5);
     assert!(r.stderr.contains(&alice_id), "{}", r.stderr);
     as_user(&bob, &["sleep", &name]).code(5);
+    let r = as_user(&bob, &["extend", &name, "--ttl", "2d"]).code(5);
+    assert!(r.stderr.contains(&alice_id), "{}", r.stderr);
+    as_user(&bob, &["wake", &name]).code(5);
+    let r = as_user(&bob, &["connect", &name, "--print"]).code(5);
+    assert!(r.stderr.contains(&alice_id), "{}", r.stderr);
+    // Not only kubenv refuses: RBAC gives Bob no token for Alice's tenant.
+    let r = s.kubectl_with(&bob, &["-n", &ns, "create", "token", "tenant"]);
+    assert!(r.stderr.to_lowercase().contains("forbidden"), "{}", r.stderr);
+    // A platform admin may.
+    s.kubenv(&["connect", &name, "--print"]).ok();
     let r = as_user(&bob, &["create", &name, "--if-not-exists", "--no-connect"]).code(4);
     assert!(r.stderr.contains(&alice_id), "{}", r.stderr);
     assert!(s.namespace_exists(&ns));
