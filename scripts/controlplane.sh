@@ -199,7 +199,7 @@ cmd_up() {
     --service-account-issuer https://kubernetes.default.svc \
     --service-account-key-file "$dir/sa.pub" --service-account-signing-key-file "$dir/sa.key" \
     --api-audiences https://kubernetes.default.svc \
-    --service-cluster-ip-range 10.96.0.0/16 \
+    --service-cluster-ip-range 10.96.0.0/16 --endpoint-reconciler-type none \
     --enable-admission-plugins NamespaceLifecycle,LimitRanger,ServiceAccount,ResourceQuota,DefaultStorageClass \
     --max-requests-inflight 1000 --max-mutating-requests-inflight 500 \
     --audit-log-path "$dir/audit.log" --audit-policy-file <(printf 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n') \

@@ -202,15 +202,10 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
     // kubenv's own retry policy (transport errors too, within the deadline) replaces kube's.
     config.default_retry = false;
     let deadline = std::time::Instant::now() + timeout;
-    let client = kube::client::ClientBuilder::try_from(config)
-        .map_err(|e| Error::Kubeconfig {
-            path: first,
-            message: format!("context {context:?}: {}", crate::error::root_cause(&e)),
-        })?
-        // The buffer makes the stack cloneable, which a retry needs to send a request again.
-        .with_layer(&tower::buffer::BufferLayer::new(1024))
-        .with_layer(&tower::retry::RetryLayer::new(crate::retry::Transient::new(deadline)))
-        .build();
+    let client = build_client(config, deadline).map_err(|e| Error::Kubeconfig {
+        path: first,
+        message: format!("context {context:?}: {}", crate::error::root_cause(&e)),
+    })?;
     Ok(Host {
         client,
         endpoint: Endpoint {
@@ -227,6 +222,51 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         timeout,
         me: Default::default(),
     })
+}
+
+/// One client for the whole command. Over TLS it speaks HTTP/2 only, so every request,
+/// parallel ones included, shares one connection and one handshake; plain-HTTP servers
+/// (proxies in tests) get HTTP/1.1. Transient failures are retried (see `retry`).
+fn build_client(config: kube::Config, deadline: std::time::Instant) -> std::result::Result<kube::Client, kube::Error> {
+    use kube::client::ConfigExt;
+    use tower::ServiceBuilder;
+    type BoxError = Box<dyn std::error::Error + Send + Sync>;
+    if config.proxy_url.is_some() {
+        // Proxies are kube's business: its own stack, with kubenv's retries on top.
+        return Ok(kube::client::ClientBuilder::try_from(config)?
+            .with_layer(&tower::buffer::BufferLayer::new(1024))
+            .with_layer(&tower::retry::RetryLayer::new(crate::retry::Transient::new(deadline)))
+            .build());
+    }
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(config.connect_timeout);
+    let tls = config.rustls_client_config()?;
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http();
+    let builder = match config
+        .tls_server_name
+        .as_ref()
+        .map(|n| rustls_pki_types::ServerName::try_from(n.clone()))
+    {
+        Some(Ok(name)) => builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name)),
+        _ => builder,
+    };
+    let https = builder.enable_http1().enable_http2().wrap_connector(http);
+    let h2 = config.cluster_url.scheme_str() == Some("https");
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .http2_only(h2)
+        .build(https);
+    let service = ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .layer(tower::retry::RetryLayer::new(crate::retry::Transient::new(deadline)))
+        .map_err(BoxError::from)
+        .service(client);
+    Ok(kube::Client::new(service, config.default_namespace))
 }
 
 /// `kubenv/VERSION (pid N)`: the User-Agent of every request.

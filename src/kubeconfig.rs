@@ -278,7 +278,8 @@ fn write_doc(doc: &Doc) -> Result<()> {
     let res = (|| -> std::io::Result<()> {
         let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
         f.write_all(text.as_bytes())?;
-        f.sync_all()?;
+        // No fsync: the rename alone makes the switch atomic for every reader, and kubectl,
+        // which writes the same file, does not fsync either; it would double `create`'s time.
         std::fs::rename(&tmp, &doc.real)
     })();
     if let Err(e) = res {
