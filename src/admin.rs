@@ -238,6 +238,8 @@ pub struct InitReport {
     pub dry_run: bool,
     /// `Kind/name` of every object applied (or that would be).
     pub applied: Vec<String>,
+    /// Objects left as they were: the installed policy, when no new one was given.
+    pub kept: Vec<String>,
 }
 
 /// Every object `admin init` installs, in order.
@@ -365,7 +367,16 @@ pub async fn init(host: &Host, opts: &InitOptions) -> Result<InitReport> {
         }
         None => serde_saphyr::to_string(&Policy::default()).map_err(|e| Error::Other(e.to_string()))?,
     };
-    let objs = manifests(opts, &policy_yaml);
+    let mut objs = manifests(opts, &policy_yaml);
+    // Without --policy, an installed policy stays: re-running init must not reset it.
+    let mut kept = Vec::new();
+    if opts.policy.is_none() {
+        let cms: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(host.client.clone(), SYSTEM_NAMESPACE);
+        if cms.get_opt(POLICY_CONFIGMAP).await.map_err(|e| host.map(e))?.is_some() {
+            objs.retain(|o| o["kind"] != "ConfigMap");
+            kept.push(format!("ConfigMap/{POLICY_CONFIGMAP}"));
+        }
+    }
     let mut pp = PatchParams::apply(FIELD_MANAGER).force();
     pp.dry_run = opts.dry_run;
     let mut applied = Vec::new();
@@ -408,6 +419,7 @@ pub async fn init(host: &Host, opts: &InitOptions) -> Result<InitReport> {
     Ok(InitReport {
         dry_run: opts.dry_run,
         applied,
+        kept,
     })
 }
 

@@ -118,6 +118,13 @@ fn absolutize(mut kc: Kubeconfig, file: &std::path::Path) -> Kubeconfig {
 /// Connects to the host cluster. No request is made here: the first API call finds out
 /// whether the server is reachable.
 pub async fn connect(opts: &HostOptions) -> Result<Host> {
+    let default_file = kubeconfig::paths(None);
+    let no_kubeconfig = opts.kubeconfig.is_none()
+        && std::env::var_os("KUBECONFIG").is_none_or(|v| v.is_empty())
+        && default_file.iter().all(|p| !p.exists());
+    if no_kubeconfig && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+        return connect_in_cluster(opts, default_file);
+    }
     let (kc, paths) = load_kubeconfig(opts)?;
     let first = paths.first().cloned().unwrap_or_default();
     let context = match opts
@@ -218,6 +225,66 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         paths,
         explicit_kubeconfig: opts.kubeconfig.clone(),
         user_name,
+        bearer_token,
+        timeout,
+        me: Default::default(),
+    })
+}
+
+/// Inside a pod with no kubeconfig (the gc CronJob): the pod's ServiceAccount.
+fn connect_in_cluster(opts: &HostOptions, paths: Vec<PathBuf>) -> Result<Host> {
+    let bad = |e: &(dyn std::error::Error + 'static)| Error::Kubeconfig {
+        path: PathBuf::from("/var/run/secrets/kubernetes.io/serviceaccount"),
+        message: format!("in-cluster configuration: {}", crate::error::root_cause(e)),
+    };
+    let mut config = kube::Config::incluster().map_err(|e| bad(&e))?;
+    let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    if let Ok(ua) = http::HeaderValue::from_str(&user_agent()) {
+        config.headers.push((http::header::USER_AGENT, ua));
+    }
+    config.default_retry = false;
+    let bearer_token = config
+        .auth_info
+        .token_file
+        .as_ref()
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .map(|t| t.trim().to_string());
+    let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+    let pem: String = config
+        .root_cert
+        .iter()
+        .flatten()
+        .map(|der| {
+            let b = base64::engine::general_purpose::STANDARD.encode(der);
+            let lines: Vec<&str> = b
+                .as_bytes()
+                .chunks(64)
+                .map(|c| std::str::from_utf8(c).unwrap_or_default())
+                .collect();
+            format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                lines.join("\n")
+            )
+        })
+        .collect();
+    let cluster = Cluster {
+        server: Some(server.clone()),
+        certificate_authority_data: Some(base64::engine::general_purpose::STANDARD.encode(pem)),
+        ..Default::default()
+    };
+    let client = build_client(config, std::time::Instant::now() + timeout).map_err(|e| bad(&e))?;
+    Ok(Host {
+        client,
+        endpoint: Endpoint {
+            server,
+            context: "in-cluster".into(),
+        },
+        context: "in-cluster".into(),
+        cluster,
+        cluster_name: "in-cluster".into(),
+        paths,
+        explicit_kubeconfig: None,
+        user_name: "in-cluster".into(),
         bearer_token,
         timeout,
         me: Default::default(),

@@ -52,9 +52,7 @@ pub enum Error {
         action: String,
     },
 
-    #[error(
-        "forbidden: {message}\nask your platform team for the kubenv engineer role (kubenv admin init installs it)"
-    )]
+    #[error("forbidden: {message}")]
     Forbidden { message: String },
 
     #[error(
@@ -159,7 +157,10 @@ impl Endpoint {
     pub fn map(&self, e: kube::Error) -> Error {
         match e {
             kube::Error::Api(s) if s.code == 403 => Error::Forbidden {
-                message: s.message.clone(),
+                message: format!(
+                    "{}\nask your platform team for the kubenv engineer role (kubenv admin init installs it)",
+                    s.message
+                ),
             },
             kube::Error::Api(s) if matches!(s.code, 429 | 500 | 502 | 503 | 504) => Error::Unavailable {
                 server: self.server.clone(),

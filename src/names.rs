@@ -33,6 +33,11 @@ pub fn namespace_for(name: &str, prefix: &str) -> Result<String> {
             suggest(name)
         )));
     }
+    if is_reserved(name) {
+        return Err(bad(
+            "the name is reserved (default, kube-*, kubenv-system); pick another name".into(),
+        ));
+    }
     let ns = format!("{prefix}{name}");
     if ns.len() > MAX_NAMESPACE_LEN {
         return Err(bad(format!(

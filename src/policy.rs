@@ -146,7 +146,7 @@ pub struct Template {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Quota {
     pub requests_cpu: String,
     pub requests_memory: String,
@@ -176,7 +176,7 @@ impl Default for Quota {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Limits {
     pub default_cpu_request: String,
     pub default_memory_request: String,
@@ -516,6 +516,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn partial_blocks_take_defaults() {
+        let p = Policy::from_yaml(
+            "templates:\n  standard:\n    quota:\n      pods: 7\n    limits:\n      defaultCpuLimit: \"1\"\n",
+            "t",
+        )
+        .unwrap();
+        let t = &p.templates["standard"];
+        assert_eq!((t.quota.pods, t.quota.requests_cpu.as_str()), (7, "4"));
+        assert_eq!(
+            (
+                t.limits.default_cpu_limit.as_str(),
+                t.limits.default_memory_limit.as_str()
+            ),
+            ("1", "512Mi")
+        );
     }
 
     #[test]

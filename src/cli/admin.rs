@@ -143,7 +143,13 @@ async fn init(ctx: &Ctx, a: InitArgs) -> Result<i32> {
     match ctx.out.format {
         Format::Table | Format::Name => {
             let verb = if report.dry_run { "would apply" } else { "applied" };
-            let lines: Vec<String> = report.applied.iter().map(|o| format!("{verb} {o}")).collect();
+            let mut lines: Vec<String> = report.applied.iter().map(|o| format!("{verb} {o}")).collect();
+            lines.extend(
+                report
+                    .kept
+                    .iter()
+                    .map(|o| format!("kept {o} (pass --policy FILE to replace it)")),
+            );
             ctx.out.out(&lines.join("\n"));
         }
         _ => ctx.out.value(&report),

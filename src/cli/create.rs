@@ -42,15 +42,22 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
-    // Personal defaults fill in what the flags leave open.
     let cfg = &ctx.config;
-    a.team = a.team.or(cfg.team.clone());
-    a.template = a.template.or(cfg.template.clone());
-    a.ttl = a.ttl.or(cfg.ttl.clone());
     a.no_switch = a.no_switch || (cfg.switch_context == Some(false) && !a.no_connect);
     // Everything the user typed is checked before the first request.
     kubenv::names::namespace_for(&a.name, "")?;
     let ttl = a.ttl.as_deref().map(parse_duration).transpose()?;
+    // Personal defaults fill in what the flags leave open, for a new environment only.
+    let defaults = ops::CreateDefaults {
+        team: cfg.team.clone(),
+        template: cfg.template.clone(),
+        ttl: cfg.ttl.as_deref().map(parse_duration).transpose().map_err(|e| {
+            kubenv::Error::InvalidInput(format!(
+                "ttl in {} or KUBENV_TTL: {e}",
+                kubenv::config::path().display()
+            ))
+        })?,
+    };
     if let Some(t) = &a.team {
         kubenv::policy::Policy::default().check_team(Some(t))?;
     }
@@ -66,6 +73,7 @@ pub async fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
         owner: a.owner,
         template: a.template,
         if_not_exists: a.if_not_exists,
+        defaults,
     };
     let progress = ctx.out.progress();
     let step = |m: &str| progress.step(m);

@@ -206,6 +206,20 @@ pub async fn gc(host: &Host, opts: &GcOptions, progress: Progress<'_>) -> Result
     if opts.dry_run {
         return Ok(plan);
     }
+    // Acting on everyone's environments is for platform admins and the gc ServiceAccount.
+    if !plan.is_empty() {
+        let (del, slp) = futures::join!(
+            ops::can_i(host, "delete", ops::ADMIN_GROUP, "environments", ""),
+            ops::can_i(host, "sleep", ops::ADMIN_GROUP, "environments", "")
+        );
+        if !(del? && slp?) {
+            return Err(Error::Forbidden {
+                message: "gc acts on everyone's environments, so it needs delete and sleep on environments.kubenv.dev \
+                          (ClusterRole kubenv:admin or kubenv:gc); `kubenv gc --dry-run` shows what it would do"
+                    .into(),
+            });
+        }
+    }
     let actor = format!(
         "kubenv-gc ({})",
         host.identity().await.map(|i| i.name).unwrap_or_default()

@@ -34,6 +34,15 @@ pub struct CreateOptions {
     pub owner: Option<String>,
     pub template: Option<String>,
     pub if_not_exists: bool,
+    /// Personal defaults: used for a new environment, never to change an existing one.
+    pub defaults: CreateDefaults,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CreateDefaults {
+    pub team: Option<String>,
+    pub ttl: Option<Duration>,
+    pub template: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -134,9 +143,11 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
     })?;
     let (policy, _) = policy;
     let namespace = namespace_for(&opts.name, &policy.namespace_prefix)?;
-    let (template_name, template) = policy.template(opts.template.as_deref())?;
-    policy.check_team(opts.team.as_deref())?;
-    let ttl = policy.resolve_ttl(opts.ttl, template)?;
+    let d = &opts.defaults;
+    let (template_name, template) = policy.template(opts.template.as_deref().or(d.template.as_deref()))?;
+    let team = opts.team.clone().or(d.team.clone());
+    policy.check_team(team.as_deref())?;
+    let ttl = policy.resolve_ttl(opts.ttl.or(d.ttl), template)?;
     let now = jiff::Timestamp::now();
     let expires_at = (now + jiff::SignedDuration::from_secs(ttl.as_secs() as i64))
         .round(jiff::Unit::Second)
@@ -146,7 +157,7 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
         namespace: namespace.clone(),
         owner: identity.name.clone(),
         bind_owner: identity.verified,
-        team: opts.team.clone(),
+        team,
         template_name: template_name.to_string(),
         template: template.clone(),
         tenant_role: policy.tenant_role.clone(),
@@ -204,6 +215,9 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
     };
     progress("applying guardrails: quota, limits, network policy, service account, RBAC");
     let quota = apply_guardrails(host, &spec).await?;
+    if !created {
+        prune_network_policies(host, &spec).await?;
+    }
     // Extras come after the owner's RoleBinding, which they may rely on.
     if !spec.template.manifests.is_empty() {
         progress("applying the template's manifests");
@@ -235,6 +249,31 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
         environment: env,
         created,
     })
+}
+
+/// On a re-apply, removes kubenv's NetworkPolicies the template no longer asks for (say, a
+/// switch from `strict` to `isolated`). Policies kubenv did not make are left alone.
+async fn prune_network_policies(host: &Host, spec: &Spec) -> Result<()> {
+    let want: Vec<String> = objects::network_policies(spec)
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect();
+    let api: Api<NetworkPolicy> = Api::namespaced(host.client.clone(), &spec.namespace);
+    let have = api
+        .list(&ListParams::default().labels(&managed_selector()))
+        .await
+        .map_err(|e| host.map(e))?;
+    for np in have.items {
+        let name = np.metadata.name.unwrap_or_default();
+        if !want.contains(&name) {
+            match api.delete(&name, &DeleteParams::default()).await {
+                Ok(_) => {}
+                Err(e) if api_code(&e) == Some(404) => {}
+                Err(e) => return Err(host.map(e)),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Refuses to take over a namespace kubenv does not manage or that someone else owns.

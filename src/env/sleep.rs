@@ -256,6 +256,16 @@ pub async fn sleep(host: &Host, env: &Environment, progress: Progress<'_>) -> Re
         Err(e) => Err(e),
     };
     guard.release().await;
+    // gc records its own entry ("gc-sleep"); this is the one for a person's sleep.
+    if let Ok(rep) = &r
+        && rep.was_changed
+    {
+        let what = format!(
+            "put to sleep: {} workloads scaled to zero or suspended",
+            rep.changed.len()
+        );
+        record(host, env, "sleep", what).await;
+    }
     r
 }
 
@@ -266,15 +276,6 @@ pub async fn sleep_locked(host: &Host, env: &Environment, progress: Progress<'_>
     mark_asleep(host, env, &since).await?;
     progress("scaling workloads to zero");
     let (changed, excluded) = patch_all(host, &env.namespace, sleep_patch).await?;
-    if env.sleeping_since.is_none() || !changed.is_empty() {
-        record(
-            host,
-            env,
-            "sleep",
-            format!("put to sleep: {} workloads scaled to zero or suspended", changed.len()),
-        )
-        .await;
-    }
     Ok(SleepReport {
         name: env.name.clone(),
         namespace: env.namespace.clone(),

@@ -69,8 +69,8 @@ fn install(s: &Sandbox, text: &str) -> Run {
 }
 
 fn restore_defaults(s: &Sandbox) {
-    s.kubenv(&["--kubeconfig", s.admin_kubeconfig.to_str().unwrap(), "admin", "init"])
-        .ok();
+    // An empty policy is all defaults (init without --policy keeps what is installed).
+    install(s, "{}\n").ok();
 }
 
 fn history(s: &Sandbox, name: &str) -> Vec<Value> {
@@ -119,6 +119,11 @@ fn policy_install_is_idempotent_and_malformed_policies_are_refused() {
     for role in ["kubenv:engineer", "kubenv:admin"] {
         s.admin(&["get", "clusterrole", role]).ok();
     }
+    // Re-running init without --policy keeps the installed policy.
+    let r = s
+        .kubenv(&["--kubeconfig", s.admin_kubeconfig.to_str().unwrap(), "admin", "init"])
+        .ok();
+    assert!(r.stdout.contains("kept ConfigMap/kubenv-policy"), "{}", r.stdout);
     let shown = s.kubenv(&["admin", "policy", "show", "-o", "json"]).ok().json();
     assert_eq!(shown["cost"]["currency"], "EUR");
     assert_eq!(shown["sleep"]["afterInactivity"], "2h");
@@ -181,11 +186,33 @@ fn templates_extras_ttl_and_extend() {
         .ok();
 
     // A changed template converges on re-apply.
-    install(&s, &POLICY.replace("LOG_LEVEL: debug", "LOG_LEVEL: info")).ok();
+    install(
+        &s,
+        &POLICY
+            .replace("LOG_LEVEL: debug", "LOG_LEVEL: info")
+            .replace("mode: strict", "mode: isolated"),
+    )
+    .ok();
     s.kubenv(&["create", &name, "--if-not-exists", "--no-connect"]).ok();
     assert_eq!(
         s.admin_json(&["-n", &ns, "get", "configmap", "app-config"])["data"]["LOG_LEVEL"],
         "info"
+    );
+    let egress = s
+        .admin(&[
+            "-n",
+            &ns,
+            "get",
+            "networkpolicy",
+            "kubenv-limit-egress",
+            "--ignore-not-found",
+            "-o",
+            "name",
+        ])
+        .ok();
+    assert!(
+        egress.stdout.trim().is_empty(),
+        "a policy the template dropped is removed"
     );
 
     // TTL bounds, at create and at extend.
