@@ -86,13 +86,24 @@ pub async fn record(host: &Host, a: &Action<'_>, env_namespace_alive: bool) -> b
     let local: Api<Event> = Api::namespaced(host.client.clone(), a.namespace);
     let pp = PostParams::default();
     let (e1, e2) = (event(a, SYSTEM_NAMESPACE), event(a, a.namespace));
-    let (r1, r2) = futures::join!(sys.create(&pp, &e1), async {
-        if env_namespace_alive {
-            local.create(&pp, &e2).await.map(Some)
-        } else {
-            Ok(None)
+    // Without kubenv-system (no `kubenv admin init`), the trail is the environment's own.
+    let system = host.system_namespace.get().copied().unwrap_or(true);
+    let (r1, r2) = futures::join!(
+        async {
+            if system {
+                sys.create(&pp, &e1).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if env_namespace_alive {
+                local.create(&pp, &e2).await.map(Some)
+            } else {
+                Ok(None)
+            }
         }
-    });
+    );
     r1.is_ok() && r2.is_ok()
 }
 

@@ -38,6 +38,8 @@ pub struct Host {
     pub bearer_token: Option<String>,
     pub timeout: Duration,
     me: std::sync::Arc<tokio::sync::OnceCell<Identity>>,
+    /// Whether kubenv-system exists, once the policy lookup has told.
+    pub system_namespace: std::sync::Arc<std::sync::OnceLock<bool>>,
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -228,6 +230,7 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         bearer_token,
         timeout,
         me: Default::default(),
+        system_namespace: Default::default(),
     })
 }
 
@@ -288,6 +291,7 @@ fn connect_in_cluster(opts: &HostOptions, paths: Vec<PathBuf>) -> Result<Host> {
         bearer_token,
         timeout,
         me: Default::default(),
+        system_namespace: Default::default(),
     })
 }
 

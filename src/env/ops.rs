@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, LimitRange, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::Resource;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, Preconditions};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -66,9 +66,14 @@ pub async fn load_policy(host: &Host) -> Result<(Policy, PolicySource)> {
                 ))
             })?;
             let p = Policy::from_yaml(text, &format!("{SYSTEM_NAMESPACE}/{POLICY_CONFIGMAP}"))?;
+            let _ = host.system_namespace.set(true);
             Ok((p, PolicySource::Cluster))
         }
-        Ok(None) => Ok((Policy::builtin(), PolicySource::BuiltIn)),
+        Ok(None) => {
+            // `kubenv admin init` makes both, so no policy means no kubenv-system either.
+            let _ = host.system_namespace.set(false);
+            Ok((Policy::builtin(), PolicySource::BuiltIn))
+        }
         // Engineers without read access to kubenv-system still get the defaults.
         Err(e) if api_code(&e) == Some(403) => Ok((Policy::builtin(), PolicySource::BuiltIn)),
         Err(e) => Err(host.map(e)),
@@ -311,6 +316,30 @@ fn check_takeover(ns: &Namespace, name: &str, me: &Identity) -> Result<()> {
 /// Looks up one environment. Unmanaged namespaces are refused (exit 5) whatever their name.
 pub async fn get(host: &Host, name: &str) -> Result<Environment> {
     namespace_for(name, "")?;
+    // One round trip: find it by its labels, no need to read the policy for the prefix.
+    let sel = ListParams::default().labels(&format!("{},{LABEL_ENV}={name}", managed_selector()));
+    let ns_api: Api<Namespace> = Api::all(host.client.clone());
+    let q_api: Api<ResourceQuota> = Api::all(host.client.clone());
+    let (nss, quotas) = futures::join!(ns_api.list(&sel), q_api.list(&sel));
+    let nss = nss.map_err(|e| host.map(e))?;
+    // A label is easy to put on any namespace; the name must fit too.
+    let found = nss.items.iter().find(|n| {
+        n.metadata
+            .name
+            .as_deref()
+            .is_some_and(|n| n.ends_with(name) && !crate::names::is_reserved(n))
+    });
+    if let (Some(ns), Ok(quotas)) = (found, quotas) {
+        let nsname = ns.metadata.name.clone().unwrap_or_default();
+        let quota = quotas.items.iter().find(|q| {
+            q.metadata.name.as_deref() == Some(QUOTA_NAME) && q.metadata.namespace.as_deref() == Some(nsname.as_str())
+        });
+        if let Some(env) = Environment::from_namespace(ns, quota, jiff::Timestamp::now()) {
+            return Ok(env);
+        }
+    }
+    // Not there (or quotas not listable): look it up by name, which also tells an unmanaged
+    // namespace (exit 5) from a missing one (exit 3).
     let (policy, _) = load_policy(host).await?;
     get_with_policy(host, name, &policy).await
 }
@@ -369,7 +398,9 @@ pub async fn list(host: &Host, opts: &ListOptions) -> Result<Vec<Environment>> {
     let ns_api: Api<Namespace> = Api::all(host.client.clone());
     let q_api: Api<ResourceQuota> = Api::all(host.client.clone());
     let lp = ListParams::default().labels(&sel);
-    let qp = ListParams::default().labels(&managed_selector());
+    let qp = ListParams::default()
+        .labels(&managed_selector())
+        .fields(&format!("metadata.name={QUOTA_NAME}"));
     let need_me = !opts.all && opts.owner.is_none();
     let (nss, quotas, me) = futures::join!(ns_api.list(&lp), q_api.list(&qp), async {
         if need_me {
@@ -501,30 +532,20 @@ pub async fn delete(host: &Host, opts: &DeleteOptions) -> Result<Option<Environm
     authorize_change(host, &env, "delete").await?;
     let actor = host.identity().await?.name;
     let message = format!("{actor} deleted environment {}", env.name);
-    audit::record(
-        host,
-        &Action {
-            env: &env.name,
-            namespace: &env.namespace,
-            action: "delete",
-            actor: &actor,
-            message,
-        },
-        true,
-    )
-    .await;
-    let ns_api: Api<Namespace> = Api::all(host.client.clone());
-    let dp = DeleteParams {
-        preconditions: Some(Preconditions {
-            uid: None,
-            resource_version: None,
-        }),
-        ..DeleteParams::background()
+    let action = Action {
+        env: &env.name,
+        namespace: &env.namespace,
+        action: "delete",
+        actor: &actor,
+        message,
     };
-    match ns_api.delete(&env.namespace, &dp).await {
+    let ns_api: Api<Namespace> = Api::all(host.client.clone());
+    // The trail is written beside the delete, not before it: kubenv-system keeps it.
+    let dp = DeleteParams::background();
+    let (deleted, _) = futures::join!(ns_api.delete(&env.namespace, &dp), audit::record(host, &action, true));
+    match deleted {
         Ok(_) => {}
-        Err(e) if api_code(&e) == Some(404) => {}
-        Err(e) if api_code(&e) == Some(409) => {}
+        Err(e) if matches!(api_code(&e), Some(404 | 409)) => {}
         Err(e) => return Err(host.map(e)),
     }
     Ok(Some(env))
