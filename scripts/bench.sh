@@ -77,6 +77,8 @@ KUBENV_CP_STATE=$work/cp-current scripts/controlplane.sh up "$cp_dir" >/dev/null
 mkdir -p "$work/home" "$work/kubenv-cache"
 cp "$cp_dir/admin.kubeconfig" "$work/kubeconfig"
 chmod 600 "$work/kubeconfig"
+log "installing kubenv's policy and roles (kubenv admin init), as a platform team would first"
+env HOME="$work/home" KUBECONFIG="$work/kubeconfig" "$kubenv" admin init >/dev/null
 
 env HOME="$work/home" XDG_CACHE_HOME="$work/home/.cache" XDG_CONFIG_HOME="$work/home/.config" \
   KUBECONFIG="$work/kubeconfig" KUBENV_CACHE_DIR="$work/kubenv-cache" NO_COLOR=1 \
