@@ -198,31 +198,22 @@ pub async fn report(host: &Host, by: GroupBy) -> Result<CostReport> {
             (n.metadata.name.clone().unwrap_or_default(), t)
         })
         .collect();
-    for d in deps.iter().flat_map(|l| l.items.iter()) {
-        let ns = d.metadata.namespace.clone();
+    let workloads = deps
+        .iter()
+        .flat_map(|l| l.items.iter())
+        .map(|d| (&d.metadata, d.spec.as_ref().and_then(|s| s.template.spec.as_ref())))
+        .chain(
+            stss.iter()
+                .flat_map(|l| l.items.iter())
+                .map(|s| (&s.metadata, s.spec.as_ref().and_then(|s| s.template.spec.as_ref()))),
+        );
+    for (meta, spec) in workloads {
+        let ns = meta.namespace.clone();
         let t = template_of
             .get(ns.as_deref().unwrap_or_default())
             .cloned()
             .unwrap_or_default();
-        add_asleep(
-            ns,
-            d.metadata.annotations.as_ref(),
-            d.spec.as_ref().and_then(|s| s.template.spec.as_ref()),
-            &t,
-        );
-    }
-    for s in stss.iter().flat_map(|l| l.items.iter()) {
-        let ns = s.metadata.namespace.clone();
-        let t = template_of
-            .get(ns.as_deref().unwrap_or_default())
-            .cloned()
-            .unwrap_or_default();
-        add_asleep(
-            ns,
-            s.metadata.annotations.as_ref(),
-            s.spec.as_ref().and_then(|s| s.template.spec.as_ref()),
-            &t,
-        );
+        add_asleep(ns, meta.annotations.as_ref(), spec, &t);
     }
 
     let mut lines = Vec::new();
