@@ -686,9 +686,3 @@ pub fn now_rfc3339() -> String {
     let now = jiff::Timestamp::now();
     now.round(jiff::Unit::Second).unwrap_or(now).to_string()
 }
-
-#[allow(dead_code)]
-fn _assert_send(host: &Host) {
-    fn is_send<T: Send>(_: T) {}
-    is_send(list(host, &ListOptions::default()));
-}
