@@ -253,8 +253,9 @@ pub fn manifests(opts: &InitOptions, policy_yaml: &str) -> Vec<Value> {
         // kubenv:tenant is an aggregate, so platform teams can add rules (a CRD) by label.
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
                "metadata": {"name": TENANT_ROLE, "labels": {"app.kubernetes.io/managed-by": "kubenv"}},
-               "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {TENANT_AGGREGATION_LABEL: "true"}}]},
-               "rules": []}),
+                              // No `rules`: the aggregation controller owns them; applying an empty list would
+               // leave every tenant without rights until it refills them.
+               "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {TENANT_AGGREGATION_LABEL: "true"}}]}}),
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
                "metadata": {"name": "kubenv:tenant-base", "labels": {"app.kubernetes.io/managed-by": "kubenv", TENANT_AGGREGATION_LABEL: "true"}},
                "rules": tenant_rules()}),

@@ -18,11 +18,27 @@ pub struct Cluster {
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 static SEQ: AtomicU32 = AtomicU32::new(0);
-static POLICY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// The policy is cluster-wide: a test that installs its own (a malformed one, even) runs
+/// alone. Every other sandbox holds this lock shared.
+static POLICY: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
-/// Held by a test that installs its own policy (the policy is cluster-wide).
-pub fn policy_lock() -> std::sync::MutexGuard<'static, ()> {
-    POLICY.lock().unwrap_or_else(|e| e.into_inner())
+thread_local! {
+    static EXCLUSIVE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+pub struct PolicyGuard(#[allow(dead_code)] std::sync::RwLockWriteGuard<'static, ()>);
+
+impl Drop for PolicyGuard {
+    fn drop(&mut self) {
+        EXCLUSIVE.with(|e| e.set(false));
+    }
+}
+
+/// Taken, before its sandbox, by a test that installs its own policy.
+pub fn policy_lock() -> PolicyGuard {
+    let g = POLICY.write().unwrap_or_else(|e| e.into_inner());
+    EXCLUSIVE.with(|e| e.set(true));
+    PolicyGuard(g)
 }
 
 pub fn cluster() -> &'static Cluster {
@@ -130,6 +146,7 @@ pub struct Sandbox {
     pub tag: String,
     envs: std::sync::Mutex<Vec<String>>,
     bindings: std::sync::Mutex<Vec<String>>,
+    _shared: Option<std::sync::RwLockReadGuard<'static, ()>>,
 }
 
 impl Sandbox {
@@ -150,6 +167,11 @@ impl Sandbox {
             tag,
             envs: Default::default(),
             bindings: Default::default(),
+            _shared: if EXCLUSIVE.with(|e| e.get()) {
+                None
+            } else {
+                Some(POLICY.read().unwrap_or_else(|e| e.into_inner()))
+            },
         }
     }
 
