@@ -36,11 +36,9 @@ pub async fn run(ctx: &Ctx, a: Args, to_sleep: bool) -> Result<i32> {
         Format::Table => {
             let verb = if to_sleep { "asleep" } else { "awake" };
             let msg = if report.was_changed {
-                format!(
-                    "environment {} is {verb} ({} workloads changed)",
-                    report.name,
-                    report.changed.len()
-                )
+                let n = report.changed.len();
+                let s = if n == 1 { "" } else { "s" };
+                format!("environment {} is {verb} ({n} workload{s} changed)", report.name)
             } else {
                 format!("environment {} was already {verb}; nothing changed", report.name)
             };

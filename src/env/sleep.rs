@@ -261,7 +261,7 @@ pub async fn sleep(host: &Host, env: &Environment, progress: Progress<'_>) -> Re
         && rep.was_changed
     {
         let what = format!(
-            "put to sleep: {} workloads scaled to zero or suspended",
+            "put to sleep: workloads scaled to zero or suspended: {}",
             rep.changed.len()
         );
         record(host, env, "sleep", what).await;
@@ -315,7 +315,13 @@ pub async fn wake_locked(host: &Host, env: &Environment, progress: Progress<'_>)
             &[(ANN_SLEEPING, None), (ANN_LAST_ACTIVITY, Some(&now))],
         )
         .await?;
-        record(host, env, "wake", format!("woke: restored {} workloads", changed.len())).await;
+        record(
+            host,
+            env,
+            "wake",
+            format!("woke: workloads restored: {}", changed.len()),
+        )
+        .await;
     }
     changed.sort();
     Ok(SleepReport {
