@@ -184,10 +184,16 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
         Err(e) if api_code(&e) == Some(409) => {
             let existing = ns_api.get(&namespace).await.map_err(|e| host.map(e))?;
             check_takeover(&existing, &opts.name, &identity)?;
+            // An interrupted create (the namespace made, its guardrails not) is finished by
+            // re-running the same command, with or without --if-not-exists.
             if !opts.if_not_exists {
-                return Err(Error::AlreadyYours {
-                    name: opts.name.clone(),
-                });
+                let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &namespace);
+                if q_api.get_opt(QUOTA_NAME).await.map_err(|e| host.map(e))?.is_some() {
+                    return Err(Error::AlreadyYours {
+                        name: opts.name.clone(),
+                    });
+                }
+                progress("finishing an interrupted create");
             }
             // Re-apply keeps the expiry unless a new TTL was asked for.
             if opts.ttl.is_none() {

@@ -305,6 +305,7 @@ pub fn contexts(kc: &Value) -> Vec<String> {
 /// A plain-HTTP proxy in front of the real API server that fails chosen requests first
 /// (tests/fixtures/flaky_proxy.py), and a kubeconfig that goes through it.
 pub struct Proxy {
+    pub port: u16,
     child: std::process::Child,
     pub log: PathBuf,
     pub kubeconfig: PathBuf,
@@ -312,6 +313,12 @@ pub struct Proxy {
 
 impl Proxy {
     pub fn start(s: &Sandbox, fails: &[&str], delay_secs: f64) -> Proxy {
+        Proxy::start_with(s, fails, delay_secs, None, &[])
+    }
+
+    /// The same, on a chosen port (to bring a "server" back where it was) and with extra
+    /// flags for the proxy (e.g. `--exit-after`).
+    pub fn start_with(s: &Sandbox, fails: &[&str], delay_secs: f64, port: Option<u16>, extra: &[&str]) -> Proxy {
         let v: Value = serde_saphyr::from_str(&cluster().admin).unwrap();
         let server = v["clusters"][0]["cluster"]["server"].as_str().unwrap().to_string();
         let ca = s.path(&format!("proxy-ca-{}.crt", SEQ.fetch_add(1, Ordering::SeqCst)));
@@ -320,10 +327,10 @@ impl Proxy {
             .expect("the admin kubeconfig has CA data");
         use base64::Engine;
         std::fs::write(&ca, base64::engine::general_purpose::STANDARD.decode(ca_data).unwrap()).unwrap();
-        let port = {
+        let port = port.unwrap_or_else(|| {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
-        };
+        });
         let log = s.path(&format!("proxy-{port}.log"));
         let mut cmd = Command::new("python3");
         cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/flaky_proxy.py"))
@@ -346,6 +353,7 @@ impl Proxy {
         for f in fails {
             cmd.args(["--fail", f]);
         }
+        cmd.args(extra);
         let child = cmd.stdin(Stdio::null()).spawn().expect("python3 runs the test proxy");
         if delay_secs == 0.0 {
             for _ in 0..100 {
@@ -359,7 +367,12 @@ impl Proxy {
         kc["clusters"][0]["cluster"] = serde_json::json!({"server": format!("http://127.0.0.1:{port}")});
         let kubeconfig = s.path(&format!("proxy-{port}.kubeconfig"));
         std::fs::write(&kubeconfig, serde_saphyr::to_string(&kc).unwrap()).unwrap();
-        Proxy { child, log, kubeconfig }
+        Proxy {
+            child,
+            log,
+            kubeconfig,
+            port,
+        }
     }
 
     /// Logged requests as (method, status, path).

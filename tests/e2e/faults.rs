@@ -267,3 +267,42 @@ fn racing_sleep_and_wake_lose_no_replica_count() {
     };
     assert_eq!((count("a"), count("b"), count("c")), (3, 1, 4));
 }
+
+#[test]
+fn the_server_going_away_after_the_namespace_is_survived_by_rerunning_the_command() {
+    let s = Sandbox::new();
+    let name = s.name("outage");
+    let ns = format!("env-{name}");
+    // Through a proxy that stops listening right after it forwards the namespace POST: from
+    // the client's side the API server is gone between the namespace and the guardrails.
+    let p = Proxy::start_with(&s, &[], 0.0, None, &["--exit-after", "POST /api/v1/namespaces?"]);
+    let args = ["create", name.as_str(), "--no-connect"];
+    let r = s.kubenv_with(&args, &[("KUBECONFIG", p.kubeconfig.to_str().unwrap())]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot reach the cluster"), "{}", r.stderr);
+    assert!(s.namespace_exists(&ns));
+    assert_eq!(
+        s.kubenv(&["get", &name, "-o", "json"]).ok().json()["status"],
+        "Incomplete"
+    );
+    // The server comes back where it was; the same command finishes the environment.
+    let port = p.port;
+    drop(p);
+    let back = Proxy::start_with(&s, &[], 0.0, Some(port), &[]);
+    s.kubenv_with(&args, &[("KUBECONFIG", back.kubeconfig.to_str().unwrap())])
+        .ok();
+    assert_eq!(s.kubenv(&["get", &name, "-o", "json"]).ok().json()["status"], "Active");
+    for kind in [
+        "resourcequota",
+        "limitrange",
+        "networkpolicy",
+        "rolebinding",
+        "serviceaccount",
+    ] {
+        let items = s.admin_json(&["-n", &ns, "get", kind, "-l", "app.kubernetes.io/managed-by=kubenv"]);
+        assert_eq!(items["items"].as_array().unwrap().len(), 1, "{kind}");
+    }
+    // Once complete, the same command again is the usual conflict.
+    s.kubenv_with(&args, &[("KUBECONFIG", back.kubeconfig.to_str().unwrap())])
+        .code(4);
+}
