@@ -591,18 +591,6 @@ pub async fn wait_ready(host: &Host, env: &Environment, progress: Progress<'_>) 
     }
 }
 
-/// Sets an annotation on the environment's namespace (server-side apply would take over
-/// the whole annotation set; a merge patch touches just this key).
-pub async fn annotate(host: &Host, namespace: &str, key: &str, value: Option<&str>) -> Result<()> {
-    let ns_api: Api<Namespace> = Api::all(host.client.clone());
-    let patch = serde_json::json!({"metadata": {"annotations": {key: value}}});
-    ns_api
-        .patch(namespace, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .map_err(|e| host.map(e))?;
-    Ok(())
-}
-
 /// Records that someone used an environment (connect): activity for idle detection, and
 /// the audit trail.
 pub async fn touch(host: &Host, env: &Environment, action: &str) -> Result<()> {
@@ -664,10 +652,21 @@ pub async fn extend(host: &Host, opts: &ExtendOptions) -> Result<Environment> {
     let kv = [(ANN_EXPIRES, Some(expires.as_str()))];
     let (r, _) = futures::join!(annotate_all(host, &env.namespace, &kv), audit::record(host, &a, true));
     r?;
-    get_with_policy(host, &opts.name, &policy).await
+    // The environment as it now is, without reading it back.
+    let mut env = env;
+    env.expires_at = Some(expires);
+    if env.status == Status::Expired {
+        env.status = if env.sleeping_since.is_some() {
+            Status::Sleeping
+        } else {
+            Status::Active
+        };
+    }
+    Ok(env)
 }
 
-/// Sets or removes several namespace annotations in one merge patch.
+/// Sets or removes namespace annotations in one merge patch (server-side apply would take
+/// over the whole annotation set; a merge patch touches just these keys).
 pub async fn annotate_all(host: &Host, namespace: &str, kv: &[(&str, Option<&str>)]) -> Result<()> {
     let ns_api: Api<Namespace> = Api::all(host.client.clone());
     let ann: serde_json::Map<String, serde_json::Value> = kv

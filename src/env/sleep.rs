@@ -4,7 +4,7 @@
 //! the object's resourceVersion, so a racing sleep and wake never lose a replica count.
 
 use super::lock;
-use super::ops::{FIELD_MANAGER, Progress, annotate, annotate_all, now_rfc3339};
+use super::ops::{FIELD_MANAGER, Progress, annotate_all, now_rfc3339};
 use super::*;
 use crate::cluster::Host;
 use crate::error::{Error, Result, api_code};
@@ -239,9 +239,10 @@ async fn mark_asleep(host: &Host, env: &Environment, since: &str) -> Result<()> 
     let quota = sleep_quota(env);
     let pp = PatchParams::apply(FIELD_MANAGER).force();
     let patch = Patch::Apply(&quota);
+    let mark = [(ANN_SLEEPING, Some(since))];
     let (a, b) = futures::join!(
         q_api.patch(SLEEP_QUOTA_NAME, &pp, &patch),
-        annotate(host, &env.namespace, ANN_SLEEPING, Some(since)),
+        annotate_all(host, &env.namespace, &mark),
     );
     a.map_err(|e| host.map(e))?;
     b
