@@ -361,6 +361,7 @@ fn api_for(host: &Host, m: &Value) -> Api<DynamicObject> {
 
 /// Installs (or with `dry_run`, checks with the server) everything, idempotently.
 pub async fn init(host: &Host, opts: &InitOptions) -> Result<InitReport> {
+    host.require_supported_server().await?;
     let policy_yaml = match &opts.policy {
         Some((text, origin)) => {
             Policy::from_yaml(text, origin)?;

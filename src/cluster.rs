@@ -355,7 +355,44 @@ pub struct Identity {
     pub verified: bool,
 }
 
+/// The oldest Kubernetes minor version kubenv supports (1.x): k8s-openapi's earliest, and
+/// the first where every rule kubenv relies on is enforced by the API server.
+pub const MIN_MINOR: u32 = 33;
+
+/// The `1.x` minor version of a server, from `/version`'s `minor` ("36", "36+") or, when
+/// that is empty, its `gitVersion` ("v1.36.3-gke.100"). None when neither says.
+pub fn server_minor(major: &str, minor: &str, git_version: &str) -> Option<u32> {
+    let digits = |s: &str| -> Option<u32> {
+        let d: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+        d.parse().ok()
+    };
+    if digits(major) == Some(1)
+        && let Some(m) = digits(minor)
+    {
+        return Some(m);
+    }
+    let mut parts = git_version.trim_start_matches('v').split('.');
+    match (parts.next().and_then(digits), parts.next().and_then(digits)) {
+        (Some(1), Some(m)) => Some(m),
+        _ => None,
+    }
+}
+
 impl Host {
+    /// Refuses a server older than [`MIN_MINOR`]. A server that does not say its version
+    /// (a custom build) is given the benefit of the doubt.
+    pub async fn require_supported_server(&self) -> Result<()> {
+        let v = self.client.apiserver_version().await.map_err(|e| self.map(e))?;
+        match server_minor(&v.major, &v.minor, &v.git_version) {
+            Some(m) if m < MIN_MINOR => Err(Error::UnsupportedServer {
+                server: self.endpoint.server.clone(),
+                version: v.git_version,
+                minimum: format!("1.{MIN_MINOR}"),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Runs a future under the command's deadline, turning a lapse into exit 6.
     pub async fn deadline<T>(&self, what: &str, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
         match tokio::time::timeout(self.timeout, fut).await {
@@ -430,6 +467,15 @@ pub fn service_account_of_jwt(token: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_versions() {
+        assert_eq!(server_minor("1", "36", "v1.36.3"), Some(36));
+        assert_eq!(server_minor("1", "33+", "v1.33.1-eks-1"), Some(33));
+        assert_eq!(server_minor("", "", "v1.20.2"), Some(20));
+        assert_eq!(server_minor("", "", "v0.0.0-master+$Format:%H$"), None);
+        assert_eq!(server_minor("2", "0", "v2.0.0"), None);
+    }
 
     #[test]
     fn jwt_subject() {

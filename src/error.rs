@@ -75,6 +75,16 @@ pub enum Error {
     )]
     Timeout { what: String, seconds: u64 },
 
+    #[error(
+        "the cluster at {server} runs Kubernetes {version}; kubenv needs {minimum} or newer (SelfSubjectReview, \
+         ValidatingAdmissionPolicy and Pod Security admission are what keep environments apart): upgrade the cluster"
+    )]
+    UnsupportedServer {
+        server: String,
+        version: String,
+        minimum: String,
+    },
+
     #[error("kubeconfig {path}: {message}")]
     Kubeconfig { path: PathBuf, message: String },
 
@@ -116,7 +126,7 @@ impl Error {
                 400 | 422 => exit::USAGE,
                 _ => exit::FAILURE,
             },
-            Error::Io { .. } | Error::Other(_) => exit::FAILURE,
+            Error::Io { .. } | Error::Other(_) | Error::UnsupportedServer { .. } => exit::FAILURE,
         }
     }
 

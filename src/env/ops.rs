@@ -137,15 +137,19 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
     namespace_for(&opts.name, "")?;
     progress("reading policy");
     let ns_api: Api<Namespace> = Api::all(host.client.clone());
-    let (policy, identity) = futures::try_join!(load_policy(host), async {
-        match &opts.owner {
-            Some(o) => Ok(Identity {
-                name: o.clone(),
-                verified: true,
-            }),
-            None => host.identity().await,
-        }
-    })?;
+    let (policy, identity, ()) = futures::try_join!(
+        load_policy(host),
+        async {
+            match &opts.owner {
+                Some(o) => Ok(Identity {
+                    name: o.clone(),
+                    verified: true,
+                }),
+                None => host.identity().await,
+            }
+        },
+        host.require_supported_server()
+    )?;
     let (policy, _) = policy;
     let namespace = namespace_for(&opts.name, &policy.namespace_prefix)?;
     let d = &opts.defaults;
