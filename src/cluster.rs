@@ -7,7 +7,6 @@ use base64::Engine;
 use kube::api::{Api, DynamicObject, PostParams};
 use kube::config::{Cluster, KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, GroupVersionKind};
-use secrecy::ExposeSecret;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -35,7 +34,6 @@ pub struct Host {
     pub paths: Vec<PathBuf>,
     pub explicit_kubeconfig: Option<PathBuf>,
     pub user_name: String,
-    pub bearer_token: Option<String>,
     pub timeout: Duration,
     me: std::sync::Arc<tokio::sync::OnceCell<Identity>>,
     /// Whether kubenv-system exists, once the policy lookup has told.
@@ -206,7 +204,6 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
     }
     config.connect_timeout = Some(timeout.min(Duration::from_secs(10)));
     config.read_timeout = Some(timeout);
-    let bearer_token = config.auth_info.token.as_ref().map(|t| t.expose_secret().to_string());
     let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
     // kubenv's own retry policy (transport errors too, within the deadline) replaces kube's.
     config.default_retry = false;
@@ -227,7 +224,6 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         paths,
         explicit_kubeconfig: opts.kubeconfig.clone(),
         user_name,
-        bearer_token,
         timeout,
         me: Default::default(),
         system_namespace: Default::default(),
@@ -246,12 +242,6 @@ fn connect_in_cluster(opts: &HostOptions, paths: Vec<PathBuf>) -> Result<Host> {
         config.headers.push((http::header::USER_AGENT, ua));
     }
     config.default_retry = false;
-    let bearer_token = config
-        .auth_info
-        .token_file
-        .as_ref()
-        .and_then(|f| std::fs::read_to_string(f).ok())
-        .map(|t| t.trim().to_string());
     let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
     let pem: String = config
         .root_cert
@@ -288,7 +278,6 @@ fn connect_in_cluster(opts: &HostOptions, paths: Vec<PathBuf>) -> Result<Host> {
         paths,
         explicit_kubeconfig: None,
         user_name: "in-cluster".into(),
-        bearer_token,
         timeout,
         me: Default::default(),
         system_namespace: Default::default(),
@@ -408,26 +397,22 @@ impl Host {
         self.endpoint.map(e)
     }
 
-    /// The caller's identity: a service-account token names its account; otherwise the
-    /// server is asked (SelfSubjectReview, Kubernetes 1.27+); otherwise the kubeconfig user.
+    /// The caller's identity as the API server sees it (SelfSubjectReview), whatever the
+    /// credential: a token's claims or a kubeconfig entry's name can differ from the
+    /// username the server derives (OIDC prefixes, certificate CNs). Only a server that
+    /// refuses the review leaves the kubeconfig user's name, marked unverified.
     pub async fn identity(&self) -> Result<Identity> {
         self.me.get_or_try_init(|| self.lookup_identity()).await.cloned()
     }
 
     async fn lookup_identity(&self) -> Result<Identity> {
-        if let Some(name) = self.bearer_token.as_deref().and_then(service_account_of_jwt) {
-            return Ok(Identity { name, verified: true });
-        }
-        let (v1, beta) = futures::join!(self.self_subject_review("v1"), self.self_subject_review("v1beta1"));
-        for r in [v1, beta] {
-            match r {
-                Ok(Some(name)) => {
-                    return Ok(Identity { name, verified: true });
-                }
-                Ok(None) => {}
-                Err(e) if e.is_transient() => return Err(e),
-                Err(_) => {}
-            }
+        // authentication.k8s.io/v1 SelfSubjectReview is GA since 1.28, older than any
+        // supported server.
+        match self.self_subject_review().await {
+            Ok(Some(name)) => return Ok(Identity { name, verified: true }),
+            Ok(None) => {}
+            Err(e) if e.is_transient() => return Err(e),
+            Err(_) => {}
         }
         Ok(Identity {
             name: self.user_name.clone(),
@@ -435,8 +420,8 @@ impl Host {
         })
     }
 
-    async fn self_subject_review(&self, version: &str) -> Result<Option<String>> {
-        let gvk = GroupVersionKind::gvk("authentication.k8s.io", version, "SelfSubjectReview");
+    async fn self_subject_review(&self) -> Result<Option<String>> {
+        let gvk = GroupVersionKind::gvk("authentication.k8s.io", "v1", "SelfSubjectReview");
         let ar = ApiResource::from_gvk_with_plural(&gvk, "selfsubjectreviews");
         let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &ar);
         let obj = DynamicObject::new("", &ar);
@@ -452,18 +437,6 @@ impl Host {
     }
 }
 
-/// The `system:serviceaccount:NS:NAME` subject of a service-account JWT, read without
-/// verifying it: the server verifies it on every request anyway.
-pub fn service_account_of_jwt(token: &str) -> Option<String> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    let sub = v.get("sub")?.as_str()?;
-    sub.starts_with("system:serviceaccount:").then(|| sub.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,18 +448,5 @@ mod tests {
         assert_eq!(server_minor("", "", "v1.20.2"), Some(20));
         assert_eq!(server_minor("", "", "v0.0.0-master+$Format:%H$"), None);
         assert_eq!(server_minor("2", "0", "v2.0.0"), None);
-    }
-
-    #[test]
-    fn jwt_subject() {
-        let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-        let t = format!("{}.{}.sig", b("{}"), b(r#"{"sub":"system:serviceaccount:ci:runner"}"#));
-        assert_eq!(
-            service_account_of_jwt(&t).as_deref(),
-            Some("system:serviceaccount:ci:runner")
-        );
-        let oidc = format!("{}.{}.sig", b("{}"), b(r#"{"sub":"12345"}"#));
-        assert_eq!(service_account_of_jwt(&oidc), None);
-        assert_eq!(service_account_of_jwt("opaque-token"), None);
     }
 }

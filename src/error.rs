@@ -85,6 +85,18 @@ pub enum Error {
         minimum: String,
     },
 
+    #[error(
+        "environment {name:?} is not ready after {seconds}s: waiting for {what}{why}; \
+         see `kubectl -n {namespace} get pods,events`, or give it longer with --wait-timeout"
+    )]
+    NotReady {
+        name: String,
+        namespace: String,
+        seconds: u64,
+        what: String,
+        why: String,
+    },
+
     #[error("kubeconfig {path}: {message}")]
     Kubeconfig { path: PathBuf, message: String },
 
@@ -117,7 +129,9 @@ impl Error {
             | Error::TakenByUnmanaged { .. }
             | Error::Terminating { .. } => exit::CONFLICT,
             Error::NotManaged { .. } | Error::NotOwner { .. } | Error::Forbidden { .. } => exit::FORBIDDEN,
-            Error::Unreachable { .. } | Error::Unavailable { .. } | Error::Timeout { .. } => exit::UNREACHABLE,
+            Error::Unreachable { .. } | Error::Unavailable { .. } | Error::Timeout { .. } | Error::NotReady { .. } => {
+                exit::UNREACHABLE
+            }
             Error::Interrupted => exit::INTERRUPTED,
             Error::Api { code, .. } => match code {
                 403 => exit::FORBIDDEN,

@@ -5,6 +5,7 @@ use super::connect::{Credentials, connect_env};
 use crate::output::Format;
 use kubenv::Result;
 use kubenv::env::ops::{self, CreateOptions};
+use kubenv::env::ready;
 use kubenv::names::parse_duration;
 
 #[derive(clap::Args, Debug)]
@@ -27,9 +28,13 @@ pub struct Args {
     /// Template (golden path) to build it from; see the policy
     #[arg(long)]
     pub template: Option<String>,
-    /// Wait until the environment is ready to use
+    /// Wait until the environment is ready: quota counted, the template's Deployments and
+    /// StatefulSets available
     #[arg(long)]
     pub wait: bool,
+    /// How long --wait waits (exit 6 after it), apart from the API --timeout
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub wait_timeout: std::time::Duration,
     /// Exit 0 if it already exists and is yours, re-applying its guardrails
     #[arg(long)]
     pub if_not_exists: bool,
@@ -82,9 +87,7 @@ pub async fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
         .await?;
     let mut env = created.environment;
     if a.wait {
-        env = host
-            .deadline("the environment to be ready", ops::wait_ready(&host, &env, &step))
-            .await?;
+        env = ready::wait(&host, &env, ready::Goal::Available, a.wait_timeout, &step).await?;
     }
     let mut switched = false;
     if !a.no_connect {

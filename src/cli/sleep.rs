@@ -3,15 +3,22 @@
 use super::Ctx;
 use crate::output::Format;
 use kubenv::Result;
-use kubenv::env::{ops, sleep};
+use kubenv::env::{ops, ready, sleep};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
   kubenv sleep pr-42     scale every Deployment/StatefulSet to 0, suspend CronJobs
-  kubenv wake pr-42      restore exactly what sleep changed")]
+  kubenv wake pr-42      restore exactly what sleep changed
+  kubenv wake pr-42 --wait --wait-timeout 2m   and return once every workload is available")]
 pub struct Args {
     /// Environment name
     pub name: String,
+    /// Wait until its workloads have stopped (sleep) or are all available again (wake)
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits (exit 6 after it), apart from the API --timeout
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = kubenv::names::parse_duration)]
+    pub wait_timeout: std::time::Duration,
 }
 
 pub async fn run(ctx: &Ctx, a: Args, to_sleep: bool) -> Result<i32> {
@@ -31,6 +38,15 @@ pub async fn run(ctx: &Ctx, a: Args, to_sleep: bool) -> Result<i32> {
             }
         })
         .await?;
+    if a.wait {
+        let env = ops::get(&host, &a.name).await?;
+        let goal = if to_sleep {
+            ready::Goal::Stopped
+        } else {
+            ready::Goal::Available
+        };
+        ready::wait(&host, &env, goal, a.wait_timeout, &step).await?;
+    }
     progress.finish();
     match ctx.out.format {
         Format::Table => {

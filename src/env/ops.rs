@@ -577,24 +577,6 @@ pub async fn wait_gone(host: &Host, namespace: &str, progress: Progress<'_>) -> 
     }
 }
 
-/// Waits until an environment is ready to use: its ServiceAccount exists and its quota has
-/// been computed by the quota controller.
-pub async fn wait_ready(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<Environment> {
-    let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &env.namespace);
-    loop {
-        let q = q_api.get_opt(QUOTA_NAME).await.map_err(|e| host.map(e))?;
-        if q.as_ref()
-            .and_then(|q| q.status.as_ref())
-            .and_then(|s| s.used.as_ref())
-            .is_some()
-        {
-            return get(host, &env.name).await;
-        }
-        progress("waiting for the quota controller");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// Records that someone used an environment (connect): activity for idle detection, and
 /// the audit trail.
 pub async fn touch(host: &Host, env: &Environment, action: &str) -> Result<()> {

@@ -294,6 +294,66 @@ impl Drop for Sandbox {
     }
 }
 
+/// The guardrails kubenv made in a namespace, exactly once each: one quota, one LimitRange,
+/// one NetworkPolicy, the tenant ServiceAccount, and three RoleBindings: the tenant's, and
+/// the owner's two (its role in the namespace and its right to mint the tenant's tokens),
+/// which exist because a current API server tells kubenv who the owner is
+/// (SelfSubjectReview).
+#[track_caller]
+pub fn assert_guardrails_once(s: &Sandbox, ns: &str) {
+    for (kind, want) in [
+        ("resourcequota", &["kubenv-quota"][..]),
+        ("limitrange", &["kubenv-limits"][..]),
+        ("networkpolicy", &["kubenv-isolate-ingress"][..]),
+        ("serviceaccount", &["tenant"][..]),
+        (
+            "rolebinding",
+            &["kubenv-owner", "kubenv-owner-token", "kubenv-tenant"][..],
+        ),
+    ] {
+        let items = s.admin_json(&["-n", ns, "get", kind, "-l", "app.kubernetes.io/managed-by=kubenv"]);
+        let mut names: Vec<String> = items["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["metadata"]["name"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(names, want, "{kind} in {ns}");
+    }
+}
+
+/// Installs a policy as a platform admin (`kubenv admin init --policy`).
+pub fn install(s: &Sandbox, text: &str) -> Run {
+    let f = s.path("policy.yaml");
+    std::fs::write(&f, text).unwrap();
+    s.kubenv(&[
+        "--kubeconfig",
+        s.admin_kubeconfig.to_str().unwrap(),
+        "admin",
+        "init",
+        "--policy",
+        f.to_str().unwrap(),
+    ])
+}
+
+pub fn restore_defaults(s: &Sandbox) {
+    // An empty policy is all defaults (init without --policy keeps what is installed).
+    install(s, "{}\n").ok();
+}
+
+/// Polls a condition for up to 30 s.
+#[track_caller]
+pub fn wait_until(mut f: impl FnMut() -> bool) {
+    for _ in 0..150 {
+        if f() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("condition not reached in 30s");
+}
+
 /// Context names kubenv wrote into a kubeconfig.
 pub fn contexts(kc: &Value) -> Vec<String> {
     kc["contexts"]

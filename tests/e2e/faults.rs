@@ -65,16 +65,7 @@ fn an_interrupted_create_is_shown_as_incomplete_and_a_rerun_completes_it() {
     // The same command, once the server is back, completes it; nothing is duplicated.
     s.kubenv(&["create", &name, "--no-connect", "--if-not-exists"]).ok();
     assert_eq!(s.kubenv(&["get", &name, "-o", "json"]).ok().json()["status"], "Active");
-    for kind in [
-        "resourcequota",
-        "limitrange",
-        "networkpolicy",
-        "rolebinding",
-        "serviceaccount",
-    ] {
-        let items = s.admin_json(&["-n", &ns, "get", kind, "-l", "app.kubernetes.io/managed-by=kubenv"]);
-        assert_eq!(items["items"].as_array().unwrap().len(), 1, "{kind}");
-    }
+    assert_guardrails_once(&s, &ns);
 }
 
 fn interrupt_after(mut child: std::process::Child, ms: u64) -> (i32, String, std::time::Duration) {
@@ -212,10 +203,7 @@ fn five_parallel_creates_of_one_name_make_one_environment() {
         }
     }
     assert_eq!(created, 1, "exactly one process created it");
-    for kind in ["resourcequota", "limitrange", "networkpolicy", "rolebinding"] {
-        let items = s.admin_json(&["-n", &ns, "get", kind, "-l", "app.kubernetes.io/managed-by=kubenv"]);
-        assert_eq!(items["items"].as_array().unwrap().len(), 1, "{kind}");
-    }
+    assert_guardrails_once(&s, &ns);
 }
 
 #[test]
@@ -292,16 +280,7 @@ fn the_server_going_away_after_the_namespace_is_survived_by_rerunning_the_comman
     s.kubenv_with(&args, &[("KUBECONFIG", back.kubeconfig.to_str().unwrap())])
         .ok();
     assert_eq!(s.kubenv(&["get", &name, "-o", "json"]).ok().json()["status"], "Active");
-    for kind in [
-        "resourcequota",
-        "limitrange",
-        "networkpolicy",
-        "rolebinding",
-        "serviceaccount",
-    ] {
-        let items = s.admin_json(&["-n", &ns, "get", kind, "-l", "app.kubernetes.io/managed-by=kubenv"]);
-        assert_eq!(items["items"].as_array().unwrap().len(), 1, "{kind}");
-    }
+    assert_guardrails_once(&s, &ns);
     // Once complete, the same command again is the usual conflict.
     s.kubenv_with(&args, &[("KUBECONFIG", back.kubeconfig.to_str().unwrap())])
         .code(4);

@@ -185,15 +185,7 @@ fn create_if_not_exists_converges() {
         "50"
     );
     // Exactly one of each guardrail.
-    for (kind, n) in [
-        ("resourcequota", 1),
-        ("limitrange", 1),
-        ("networkpolicy", 1),
-        ("rolebinding", 1),
-    ] {
-        let items = s.admin_json(&["-n", &ns, "get", kind, "-l", "app.kubernetes.io/managed-by=kubenv"]);
-        assert_eq!(items["items"].as_array().unwrap().len(), n, "{kind}");
-    }
+    assert_guardrails_once(&s, &ns);
     // Without the flag, an existing environment is a conflict (exit 4) that says what to do.
     let r = s.kubenv(&["create", &name, "--no-connect"]).code(4);
     assert!(r.stderr.contains("--if-not-exists"), "{}", r.stderr);

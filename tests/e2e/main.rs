@@ -10,3 +10,4 @@ mod lifecycle;
 mod platform;
 mod requests;
 mod tenancy;
+mod workloads;

@@ -55,24 +55,6 @@ templates:
                 requests: {cpu: 250m, memory: 512Mi}
 "#;
 
-fn install(s: &Sandbox, text: &str) -> Run {
-    let f = s.path("policy.yaml");
-    std::fs::write(&f, text).unwrap();
-    s.kubenv(&[
-        "--kubeconfig",
-        s.admin_kubeconfig.to_str().unwrap(),
-        "admin",
-        "init",
-        "--policy",
-        f.to_str().unwrap(),
-    ])
-}
-
-fn restore_defaults(s: &Sandbox) {
-    // An empty policy is all defaults (init without --policy keeps what is installed).
-    install(s, "{}\n").ok();
-}
-
 fn history(s: &Sandbox, name: &str) -> Vec<Value> {
     s.kubenv(&["history", name, "-o", "json"]).ok().json()["items"]
         .as_array()
@@ -517,14 +499,4 @@ fn cost_arithmetic_is_exact_for_known_workloads() {
     assert_eq!(la["savedPerDay"].as_f64(), Some(36.0), "{la}");
     assert!(la["asleepHours"].as_f64().unwrap() < 0.1);
     restore_defaults(&s);
-}
-
-fn wait_until(mut f: impl FnMut() -> bool) {
-    for _ in 0..150 {
-        if f() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    panic!("condition not reached in 30s");
 }
