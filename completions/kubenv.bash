@@ -663,7 +663,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__create)
-            opts="-o -q -v -y -h -V --team --ttl --owner --template --wait --if-not-exists --no-connect --no-switch --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --team --ttl --owner --template --wait --wait-timeout --if-not-exists --no-connect --no-switch --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -682,6 +682,10 @@ _kubenv() {
                     return 0
                     ;;
                 --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1283,12 +1287,16 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__sleep)
-            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --wait --wait-timeout --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1393,12 +1401,16 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__wake)
-            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --wait --wait-timeout --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -59,6 +59,7 @@ complete -c kubenv -n "__fish_kubenv_using_subcommand create" -l team -d 'Team t
 complete -c kubenv -n "__fish_kubenv_using_subcommand create" -l ttl -d 'Time to live, e.g. 8h, 2d, 1w (default and maximum from the policy)' -r
 complete -c kubenv -n "__fish_kubenv_using_subcommand create" -l owner -d 'Record this identity as the owner instead of the caller\'s' -r
 complete -c kubenv -n "__fish_kubenv_using_subcommand create" -l template -d 'Template (golden path) to build it from; see the policy' -r
+complete -c kubenv -n "__fish_kubenv_using_subcommand create" -l wait-timeout -d 'How long --wait waits (exit 6 after it), apart from the API --timeout' -r
 complete -c kubenv -n "__fish_kubenv_using_subcommand create" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubenv -n "__fish_kubenv_using_subcommand create" -l context -d 'The host cluster\'s kubeconfig context (default: the current context)' -r
 complete -c kubenv -n "__fish_kubenv_using_subcommand create" -s o -l output -d 'Output format' -r -f -a "table\t''
@@ -66,7 +67,7 @@ json\t''
 yaml\t''
 name\t''"
 complete -c kubenv -n "__fish_kubenv_using_subcommand create" -l timeout -d 'Deadline for the command\'s work with the cluster, e.g. 30s, 2m' -r
-complete -c kubenv -n "__fish_kubenv_using_subcommand create" -l wait -d 'Wait until the environment is ready to use'
+complete -c kubenv -n "__fish_kubenv_using_subcommand create" -l wait -d 'Wait until the environment is ready: quota counted, the template\'s Deployments and StatefulSets available'
 complete -c kubenv -n "__fish_kubenv_using_subcommand create" -l if-not-exists -d 'Exit 0 if it already exists and is yours, re-applying its guardrails'
 complete -c kubenv -n "__fish_kubenv_using_subcommand create" -l no-connect -d 'Do not write a kubeconfig context'
 complete -c kubenv -n "__fish_kubenv_using_subcommand create" -l no-switch -d 'Write the context but keep the current one'
@@ -163,6 +164,7 @@ complete -c kubenv -n "__fish_kubenv_using_subcommand token" -s v -l verbose -d 
 complete -c kubenv -n "__fish_kubenv_using_subcommand token" -s y -l yes -d 'Answer yes to confirmations'
 complete -c kubenv -n "__fish_kubenv_using_subcommand token" -s h -l help -d 'Print help'
 complete -c kubenv -n "__fish_kubenv_using_subcommand token" -s V -l version -d 'Print version'
+complete -c kubenv -n "__fish_kubenv_using_subcommand sleep" -l wait-timeout -d 'How long --wait waits (exit 6 after it), apart from the API --timeout' -r
 complete -c kubenv -n "__fish_kubenv_using_subcommand sleep" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubenv -n "__fish_kubenv_using_subcommand sleep" -l context -d 'The host cluster\'s kubeconfig context (default: the current context)' -r
 complete -c kubenv -n "__fish_kubenv_using_subcommand sleep" -s o -l output -d 'Output format' -r -f -a "table\t''
@@ -170,11 +172,13 @@ json\t''
 yaml\t''
 name\t''"
 complete -c kubenv -n "__fish_kubenv_using_subcommand sleep" -l timeout -d 'Deadline for the command\'s work with the cluster, e.g. 30s, 2m' -r
+complete -c kubenv -n "__fish_kubenv_using_subcommand sleep" -l wait -d 'Wait until its workloads have stopped (sleep) or are all available again (wake)'
 complete -c kubenv -n "__fish_kubenv_using_subcommand sleep" -s q -l quiet -d 'Print only results, no progress or notes'
 complete -c kubenv -n "__fish_kubenv_using_subcommand sleep" -s v -l verbose -d 'More detail on stderr (never credentials)'
 complete -c kubenv -n "__fish_kubenv_using_subcommand sleep" -s y -l yes -d 'Answer yes to confirmations'
 complete -c kubenv -n "__fish_kubenv_using_subcommand sleep" -s h -l help -d 'Print help'
 complete -c kubenv -n "__fish_kubenv_using_subcommand sleep" -s V -l version -d 'Print version'
+complete -c kubenv -n "__fish_kubenv_using_subcommand wake" -l wait-timeout -d 'How long --wait waits (exit 6 after it), apart from the API --timeout' -r
 complete -c kubenv -n "__fish_kubenv_using_subcommand wake" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubenv -n "__fish_kubenv_using_subcommand wake" -l context -d 'The host cluster\'s kubeconfig context (default: the current context)' -r
 complete -c kubenv -n "__fish_kubenv_using_subcommand wake" -s o -l output -d 'Output format' -r -f -a "table\t''
@@ -182,6 +186,7 @@ json\t''
 yaml\t''
 name\t''"
 complete -c kubenv -n "__fish_kubenv_using_subcommand wake" -l timeout -d 'Deadline for the command\'s work with the cluster, e.g. 30s, 2m' -r
+complete -c kubenv -n "__fish_kubenv_using_subcommand wake" -l wait -d 'Wait until its workloads have stopped (sleep) or are all available again (wake)'
 complete -c kubenv -n "__fish_kubenv_using_subcommand wake" -s q -l quiet -d 'Print only results, no progress or notes'
 complete -c kubenv -n "__fish_kubenv_using_subcommand wake" -s v -l verbose -d 'More detail on stderr (never credentials)'
 complete -c kubenv -n "__fish_kubenv_using_subcommand wake" -s y -l yes -d 'Answer yes to confirmations'
