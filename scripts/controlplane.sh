@@ -287,6 +287,7 @@ cmd_up() {
     sleep 0.1
   done
   [ -n "$ok" ] || false
+  log "API ready in $(python3 -c "import time; print(f'{time.time()-$t0:.1f}')")s"
 
   log "starting kube-controller-manager, kube-scheduler and kwok"
   "$K8S_BIN/kube-controller-manager" \
@@ -346,7 +347,7 @@ EOF
   echo "$server" >"$dir/server"
   mkdir -p "$(dirname "$STATE_LINK")"
   ln -sfn "$dir" "$STATE_LINK"
-  log "ready in $(python3 -c "import time; print(f'{time.time()-$t0:.1f}')")s: export KUBECONFIG=$dir/admin.kubeconfig"
+  log "cluster ready (nodes Ready, default ServiceAccount) in $(python3 -c "import time; print(f'{time.time()-$t0:.1f}')")s: export KUBECONFIG=$dir/admin.kubeconfig"
   echo "$dir"
 }
 

@@ -115,7 +115,7 @@ elif user_kubeconfig_present && kubectl cluster-info --request-timeout=5s >/dev/
   kubectl config view --flatten --raw >"$WORK/kubeconfig"
   SOURCE="your current cluster ($(kubectl config current-context)), through a private copy of your kubeconfig"
 else
-  note "no reachable cluster configured: starting a local control plane (etcd, kube-apiserver, kube-controller-manager)"
+  note "no reachable cluster configured: starting a local Kubernetes $(scripts/controlplane.sh versions | sed -n 's/^kubernetes //p') (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, simulated nodes)"
   scripts/controlplane.sh install
   CP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kubenv-cp.XXXXXX")
   scripts/controlplane.sh up "$CP_DIR" >/dev/null
@@ -162,26 +162,29 @@ expect "current context" "$(kubectl config current-context)" "kubenv-$ENV_NAME"
 
 say "4. work in the environment with plain kubectl"
 run kubectl create deployment web --image=nginx --replicas=2
-run kubectl get deployments
+run kubectl rollout status deployment/web --timeout=120s
+run kubectl get pods
 run kubectl auth can-i create deployments
 if kubectl auth can-i list pods -n kube-system >/dev/null 2>&1; then
   die "the environment's credentials can read kube-system"
 fi
 note "ok: the environment's credentials stop at its namespace (kubectl auth can-i list pods -n kube-system: no)"
 if [ -n "$CP_DIR" ]; then
-  note "(the local control plane has no nodes, so pods stay Pending; replica counts are what matter here)"
+  note "(on the local cluster the nodes are simulated by kwok: pods are scheduled and reported Running, no container really runs)"
 fi
 
 say "5. sleep: every workload scaled to zero, new pods blocked"
-run kubenv sleep "$ENV_NAME"
+run kubenv sleep "$ENV_NAME" --wait
 run kubectl get deployment web -o 'jsonpath={.spec.replicas}{"\n"}'
 expect "replicas while asleep" "$(kubectl get deployment web -o 'jsonpath={.spec.replicas}')" 0
+expect "pods of web while asleep" "$(kubectl get deployment web -o 'jsonpath={.status.replicas}')" ""
 run kubenv list
 
 say "6. wake: replicas restored exactly"
-run kubenv wake "$ENV_NAME"
-run kubectl get deployment web -o 'jsonpath={.spec.replicas}{"\n"}'
+run kubenv wake "$ENV_NAME" --wait
+run kubectl get pods
 expect "replicas after wake" "$(kubectl get deployment web -o 'jsonpath={.spec.replicas}')" 2
+expect "available replicas after wake" "$(kubectl get deployment web -o 'jsonpath={.status.availableReplicas}')" 2
 
 say "7. delete, and wait until the namespace is gone"
 run kubenv delete "$ENV_NAME" --yes --wait --timeout 2m
