@@ -12,9 +12,6 @@ use kubenv::{Error, Result};
 pub struct Args {
     /// Environment name
     pub name: String,
-    /// Do not ask for confirmation
-    #[arg(long)]
-    pub yes: bool,
     /// Wait until the namespace is gone
     #[arg(long)]
     pub wait: bool,
@@ -25,7 +22,8 @@ pub struct Args {
 
 pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     kubenv::names::namespace_for(&a.name, "")?;
-    if ctx.must_confirm(a.yes)?
+    // `--yes`/`-y` is the global flag, so it works wherever it is typed.
+    if ctx.must_confirm()?
         && !ctx
             .out
             .confirm(&format!("Delete environment {} and everything in it?", a.name))

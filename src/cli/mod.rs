@@ -137,8 +137,8 @@ impl Ctx {
     }
 
     /// Whether to ask before acting: on a terminal, without --yes.
-    pub fn must_confirm(&self, flag_yes: bool) -> Result<bool> {
-        if self.global.yes || flag_yes {
+    pub fn must_confirm(&self) -> Result<bool> {
+        if self.global.yes {
             return Ok(false);
         }
         if !self.out.stdin_tty {
@@ -174,5 +174,104 @@ pub async fn run(cli: Cli, config: kubenv::config::UserConfig) -> Result<i32> {
         Command::Cost(a) => gc::run_cost(&ctx, a).await,
         Command::Admin(a) => admin::run(&ctx, a).await,
         Command::Completions(a) => completions::run(&ctx, a).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The smallest valid arguments of every subcommand (and of admin's), so that each can
+    /// be parsed with the global flags around it.
+    fn minimal_args(path: &[&str]) -> Vec<String> {
+        let mut cmd = Cli::command();
+        for p in path {
+            cmd = cmd.find_subcommand(p).expect("subcommand").clone();
+        }
+        let mut v: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        for a in cmd.get_positionals() {
+            if a.is_required_set() {
+                v.push(match a.get_id().as_str() {
+                    "shell" => "bash".into(),
+                    _ => "pr-1".into(),
+                });
+            }
+        }
+        if path == ["extend"] {
+            v.extend(["--ttl".into(), "1d".into()]);
+        }
+        v
+    }
+
+    fn leaves() -> Vec<Vec<String>> {
+        fn walk(cmd: &clap::Command, path: Vec<String>, out: &mut Vec<Vec<String>>) {
+            let subs: Vec<_> = cmd.get_subcommands().collect();
+            if subs.is_empty() && !path.is_empty() {
+                out.push(path.clone());
+            }
+            for s in subs {
+                let mut p = path.clone();
+                p.push(s.get_name().to_string());
+                walk(s, p, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&Cli::command(), Vec::new(), &mut out);
+        out
+    }
+
+    #[test]
+    fn global_flags_work_before_and_after_every_subcommand() {
+        let globals = [
+            "-y",
+            "-q",
+            "-v",
+            "-o",
+            "json",
+            "--timeout",
+            "5s",
+            "--context",
+            "ctx",
+            "--kubeconfig",
+            "/tmp/kc",
+        ];
+        let leaves = leaves();
+        assert!(leaves.len() >= 18, "{leaves:?}");
+        for leaf in leaves {
+            let path: Vec<&str> = leaf.iter().map(String::as_str).collect();
+            let args = minimal_args(&path);
+            for (label, argv) in [
+                (
+                    "after",
+                    [
+                        &["kubenv"][..],
+                        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+                        &globals,
+                    ]
+                    .concat(),
+                ),
+                (
+                    "before",
+                    [
+                        &["kubenv"][..],
+                        &globals,
+                        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+                    ]
+                    .concat(),
+                ),
+            ] {
+                let cli = Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{label} {argv:?}: {e}"));
+                let g = &cli.global;
+                assert!(g.yes && g.quiet && g.verbose == 1, "{argv:?}");
+                assert_eq!(g.output, Format::Json, "{argv:?}");
+                assert_eq!(g.timeout, "5s");
+                assert_eq!(g.context.as_deref(), Some("ctx"));
+                assert_eq!(g.kubeconfig.as_deref(), Some(std::path::Path::new("/tmp/kc")));
+            }
+        }
+        // The case that used to be a usage error.
+        let cli = Cli::try_parse_from(["kubenv", "rm", "pr-42", "-y"]).unwrap();
+        assert!(cli.global.yes);
     }
 }
