@@ -9,4 +9,5 @@ mod kubeconfig;
 mod lifecycle;
 mod platform;
 mod requests;
+mod security;
 mod tenancy;
