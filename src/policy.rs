@@ -464,7 +464,7 @@ impl Policy {
 /// A duration as Go (and so CEL's `duration()`) writes it: whole hours when it is some.
 pub fn go_duration(d: Duration) -> String {
     let s = d.as_secs();
-    if s % 3600 == 0 {
+    if s.is_multiple_of(3600) {
         format!("{}h", s / 3600)
     } else {
         format!("{s}s")

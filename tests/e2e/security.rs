@@ -2,11 +2,23 @@
 //! and the API server refuses (RBAC, or kubenv's ValidatingAdmissionPolicies). After each
 //! attempt an admin kubectl checks nothing changed. kubenv's own commands still work for
 //! owners and platform admins. Users are ServiceAccounts, so this runs on any cluster.
-//! Every refusal message is printed (run with --nocapture to read them).
+//! Every refusal message is recorded in refusals.log in the run's work directory
+//! ($TMPDIR/kubenv-e2e-PID/), so people can read what users will see.
 
 use crate::common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+
+fn record(line: &str) {
+    use std::io::Write;
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(cluster().work.join("refusals.log"))
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}
 
 /// Asserts the server refused with kubenv's admission policy `policy`, saying `says`.
 #[track_caller]
@@ -17,7 +29,7 @@ fn by_policy(r: Run, policy: &str, says: &str) -> String {
         "expected a refusal by {policy} saying {says:?}, got: {}",
         r.stderr
     );
-    eprintln!("REFUSED [{policy}]: {}", r.stderr.trim());
+    record(&format!("REFUSED [{policy}]: {}", r.stderr.trim()));
     r.stderr
 }
 
@@ -30,7 +42,7 @@ fn by_rbac(r: Run) {
         "expected an RBAC refusal, got: {}",
         r.stderr
     );
-    eprintln!("REFUSED [RBAC]: {}", r.stderr.trim());
+    record(&format!("REFUSED [RBAC]: {}", r.stderr.trim()));
 }
 
 /// A kubeconfig for a bearer token (a tenant's, minted by the admin).
@@ -406,7 +418,7 @@ fn tenants_and_ci_bots_stay_inside_their_bounds() {
     // A privileged pod is refused by Pod Security admission at the template's level.
     let r = t(&["run", "priv", "--image=busybox", "--privileged"]);
     assert!(r.stderr.contains("violates PodSecurity \"baseline"), "{}", r.stderr);
-    eprintln!("REFUSED [Pod Security]: {}", r.stderr.trim());
+    record(&format!("REFUSED [Pod Security]: {}", r.stderr.trim()));
     // Sleep (the owner) still takes the lock.
     as_user(&s, &alice, &["sleep", &name]).ok();
     as_user(&s, &alice, &["wake", &name]).ok();
