@@ -399,6 +399,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubenv' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Install kubenv-system, the policy and the engineer/admin ClusterRoles (idempotent)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Show what the API server enforces on this cluster: admission policies, bindings, parameters')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Show or validate the policy')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -415,6 +416,24 @@ Register-ArgumentCompleter -Native -CommandName 'kubenv' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for the command''s work with the cluster, e.g. 30s, 2m')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Ask the server to check everything without changing anything')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results, no progress or notes')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results, no progress or notes')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (never credentials)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (never credentials)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubenv;admin;check' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The host cluster''s kubeconfig context (default: the current context)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for the command''s work with the cluster, e.g. 30s, 2m')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results, no progress or notes')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results, no progress or notes')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (never credentials)')
@@ -501,11 +520,15 @@ Register-ArgumentCompleter -Native -CommandName 'kubenv' -ScriptBlock {
         }
         'kubenv;admin;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Install kubenv-system, the policy and the engineer/admin ClusterRoles (idempotent)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Show what the API server enforces on this cluster: admission policies, bindings, parameters')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Show or validate the policy')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'kubenv;admin;help;init' {
+            break
+        }
+        'kubenv;admin;help;check' {
             break
         }
         'kubenv;admin;help;policy' {
@@ -604,10 +627,14 @@ Register-ArgumentCompleter -Native -CommandName 'kubenv' -ScriptBlock {
         }
         'kubenv;help;admin' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Install kubenv-system, the policy and the engineer/admin ClusterRoles (idempotent)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Show what the API server enforces on this cluster: admission policies, bindings, parameters')
             [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Show or validate the policy')
             break
         }
         'kubenv;help;admin;init' {
+            break
+        }
+        'kubenv;help;admin;check' {
             break
         }
         'kubenv;help;admin;policy' {

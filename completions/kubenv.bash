@@ -73,6 +73,9 @@ _kubenv() {
             kubenv,wake)
                 cmd="kubenv__subcmd__wake"
                 ;;
+            kubenv__subcmd__admin,check)
+                cmd="kubenv__subcmd__admin__subcmd__check"
+                ;;
             kubenv__subcmd__admin,help)
                 cmd="kubenv__subcmd__admin__subcmd__help"
                 ;;
@@ -81,6 +84,9 @@ _kubenv() {
                 ;;
             kubenv__subcmd__admin,policy)
                 cmd="kubenv__subcmd__admin__subcmd__policy"
+                ;;
+            kubenv__subcmd__admin__subcmd__help,check)
+                cmd="kubenv__subcmd__admin__subcmd__help__subcmd__check"
                 ;;
             kubenv__subcmd__admin__subcmd__help,help)
                 cmd="kubenv__subcmd__admin__subcmd__help__subcmd__help"
@@ -166,6 +172,9 @@ _kubenv() {
             kubenv__subcmd__help,wake)
                 cmd="kubenv__subcmd__help__subcmd__wake"
                 ;;
+            kubenv__subcmd__help__subcmd__admin,check)
+                cmd="kubenv__subcmd__help__subcmd__admin__subcmd__check"
+                ;;
             kubenv__subcmd__help__subcmd__admin,init)
                 cmd="kubenv__subcmd__help__subcmd__admin__subcmd__init"
                 ;;
@@ -219,7 +228,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__admin)
-            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version init policy help"
+            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version init check policy help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,9 +261,57 @@ _kubenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        kubenv__subcmd__admin__subcmd__help)
-            opts="init policy help"
+        kubenv__subcmd__admin__subcmd__check)
+            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubenv__subcmd__admin__subcmd__help)
+            opts="init check policy help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubenv__subcmd__admin__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -905,8 +962,22 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__help__subcmd__admin)
-            opts="init policy"
+            opts="init check policy"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubenv__subcmd__help__subcmd__admin__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -286,21 +286,22 @@ complete -c kubenv -n "__fish_kubenv_using_subcommand cost" -s v -l verbose -d '
 complete -c kubenv -n "__fish_kubenv_using_subcommand cost" -s y -l yes -d 'Answer yes to confirmations'
 complete -c kubenv -n "__fish_kubenv_using_subcommand cost" -s h -l help -d 'Print help'
 complete -c kubenv -n "__fish_kubenv_using_subcommand cost" -s V -l version -d 'Print version'
-complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init policy help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
-complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init policy help" -l context -d 'The host cluster\'s kubeconfig context (default: the current context)' -r
-complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init policy help" -s o -l output -d 'Output format' -r -f -a "table\t''
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init check policy help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init check policy help" -l context -d 'The host cluster\'s kubeconfig context (default: the current context)' -r
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init check policy help" -s o -l output -d 'Output format' -r -f -a "table\t''
 json\t''
 yaml\t''
 name\t''"
-complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init policy help" -l timeout -d 'Deadline for the command\'s work with the cluster, e.g. 30s, 2m' -r
-complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init policy help" -s q -l quiet -d 'Print only results, no progress or notes'
-complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init policy help" -s v -l verbose -d 'More detail on stderr (never credentials)'
-complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init policy help" -s y -l yes -d 'Answer yes to confirmations'
-complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init policy help" -s h -l help -d 'Print help'
-complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init policy help" -s V -l version -d 'Print version'
-complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init policy help" -f -a "init" -d 'Install kubenv-system, the policy and the engineer/admin ClusterRoles (idempotent)'
-complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init policy help" -f -a "policy" -d 'Show or validate the policy'
-complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init policy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init check policy help" -l timeout -d 'Deadline for the command\'s work with the cluster, e.g. 30s, 2m' -r
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init check policy help" -s q -l quiet -d 'Print only results, no progress or notes'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init check policy help" -s v -l verbose -d 'More detail on stderr (never credentials)'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init check policy help" -s y -l yes -d 'Answer yes to confirmations'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init check policy help" -s h -l help -d 'Print help'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init check policy help" -s V -l version -d 'Print version'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init check policy help" -f -a "init" -d 'Install kubenv-system, the policy and the engineer/admin ClusterRoles (idempotent)'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init check policy help" -f -a "check" -d 'Show what the API server enforces on this cluster: admission policies, bindings, parameters'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init check policy help" -f -a "policy" -d 'Show or validate the policy'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and not __fish_seen_subcommand_from init check policy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from init" -l policy -d 'Policy file to install (default: the built-in defaults)' -r -F
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from init" -l engineers-group -d 'Bind this group to the kubenv:engineer ClusterRole' -r
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from init" -l admins-group -d 'Bind this group to the kubenv:admin ClusterRole' -r
@@ -319,6 +320,18 @@ complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_sub
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from init" -s y -l yes -d 'Answer yes to confirmations'
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from check" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from check" -l context -d 'The host cluster\'s kubeconfig context (default: the current context)' -r
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format' -r -f -a "table\t''
+json\t''
+yaml\t''
+name\t''"
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from check" -l timeout -d 'Deadline for the command\'s work with the cluster, e.g. 30s, 2m' -r
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only results, no progress or notes'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from check" -s v -l verbose -d 'More detail on stderr (never credentials)'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to confirmations'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from policy" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from policy" -l context -d 'The host cluster\'s kubeconfig context (default: the current context)' -r
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from policy" -s o -l output -d 'Output format' -r -f -a "table\t''
@@ -335,6 +348,7 @@ complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_sub
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from policy" -f -a "validate" -d 'Check a policy file offline; errors name the line'
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from policy" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "init" -d 'Install kubenv-system, the policy and the engineer/admin ClusterRoles (idempotent)'
+complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "check" -d 'Show what the API server enforces on this cluster: admission policies, bindings, parameters'
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Show or validate the policy'
 complete -c kubenv -n "__fish_kubenv_using_subcommand admin; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubenv -n "__fish_kubenv_using_subcommand completions" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
@@ -367,6 +381,7 @@ complete -c kubenv -n "__fish_kubenv_using_subcommand help; and not __fish_seen_
 complete -c kubenv -n "__fish_kubenv_using_subcommand help; and not __fish_seen_subcommand_from create list get connect disconnect token sleep wake delete extend templates gc history cost admin completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c kubenv -n "__fish_kubenv_using_subcommand help; and not __fish_seen_subcommand_from create list get connect disconnect token sleep wake delete extend templates gc history cost admin completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubenv -n "__fish_kubenv_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "init" -d 'Install kubenv-system, the policy and the engineer/admin ClusterRoles (idempotent)'
+complete -c kubenv -n "__fish_kubenv_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "check" -d 'Show what the API server enforces on this cluster: admission policies, bindings, parameters'
 complete -c kubenv -n "__fish_kubenv_using_subcommand help; and __fish_seen_subcommand_from admin" -f -a "policy" -d 'Show or validate the policy'
 
 # Environment names, from the cluster.

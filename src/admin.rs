@@ -1,6 +1,8 @@
-//! What a platform admin installs: the `kubenv-system` namespace, the policy ConfigMap, and
-//! the RBAC engineers (and the in-cluster gc) need, each rule documented. Idempotent: every
-//! object is server-side applied with the field manager `kubenv`.
+//! What a platform admin installs: the `kubenv-system` namespace, the policy ConfigMap (with
+//! the flat parameters the admission policies read), the RBAC engineers (and the in-cluster
+//! gc) need, each rule documented, and the ValidatingAdmissionPolicies that make the API
+//! server enforce ownership and the policy (src/admission.yaml). Idempotent: every object is
+//! server-side applied with the field manager `kubenv`. `check` reports what is in force.
 
 use crate::cluster::Host;
 use crate::env::ops::FIELD_MANAGER;
@@ -10,6 +12,7 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 pub const ENGINEER_ROLE: &str = "kubenv:engineer";
 pub const ADMIN_ROLE: &str = "kubenv:admin";
@@ -157,8 +160,12 @@ pub fn engineer_rules() -> Vec<(Value, &'static str)> {
             "sleep suspends CronJobs; wake resumes them",
         ),
         (
-            rule(&["coordination.k8s.io"], &["leases"], &["get", "create", "delete"]),
-            "a per-environment lock so sleep, wake and gc take turns",
+            rule(
+                &["coordination.k8s.io"],
+                &["leases"],
+                &["get", "create", "update", "delete"],
+            ),
+            "a per-environment lock so sleep, wake and gc take turns (renewed during long work)",
         ),
         (
             rule(&[""], &["events"], &["create", "list"]),
@@ -172,18 +179,43 @@ pub fn engineer_rules() -> Vec<(Value, &'static str)> {
             rule(&["authorization.k8s.io"], &["selfsubjectaccessreviews"], &["create"]),
             "checks whether the caller may act on someone else's environment",
         ),
+        (
+            json!({"apiGroups": ["kubenv.dev"], "resources": ["environments"], "verbs": ["create"]}),
+            "marks the holder as a kubenv engineer: the admission policies confine such requests to environments they own",
+        ),
     ]
 }
 
 /// Platform admins: everything engineers can do, and acting on anyone's environment
 /// (`environments.kubenv.dev`, a virtual resource kubenv checks with SelfSubjectAccessReview).
 pub fn admin_rules() -> Vec<Value> {
-    let mut v: Vec<Value> = engineer_rules().into_iter().map(|(r, _)| r).collect();
+    let mut v: Vec<Value> = engineer_rules()
+        .into_iter()
+        .map(|(r, _)| r)
+        .filter(|r| r["apiGroups"] != json!(["kubenv.dev"]))
+        .collect();
     v.push(json!({"apiGroups": ["kubenv.dev"], "resources": ["environments"], "verbs": ["*"]}));
     // Admins connect to any environment.
     v.push(json!({"apiGroups": [""], "resources": ["serviceaccounts/token"], "resourceNames": ["tenant"], "verbs": ["create"]}));
     v.push(json!({"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create", "patch"]}));
+    // `kubenv admin check` reads what is enforced.
+    v.push(json!({"apiGroups": ["admissionregistration.k8s.io"],
+                  "resources": ["validatingadmissionpolicies", "validatingadmissionpolicybindings"], "verbs": ["get", "list"]}));
     v
+}
+
+/// The ValidatingAdmissionPolicies and their bindings (src/admission.yaml), in order.
+pub fn admission_policies() -> Vec<Value> {
+    serde_saphyr::from_str(include_str!("admission.yaml")).expect("src/admission.yaml is valid YAML")
+}
+
+/// The policy ConfigMap: the policy as written, and the flat parameters derived from it.
+pub fn policy_configmap(policy_yaml: &str, policy: &Policy) -> Value {
+    let mut data: BTreeMap<String, String> = policy.derived_params();
+    data.insert(POLICY_KEY.into(), policy_yaml.into());
+    json!({"apiVersion": "v1", "kind": "ConfigMap",
+           "metadata": {"name": POLICY_CONFIGMAP, "namespace": SYSTEM_NAMESPACE, "labels": {"app.kubernetes.io/managed-by": "kubenv"}},
+           "data": data})
 }
 
 /// The in-cluster gc: deletes expired environments and puts idle ones to sleep.
@@ -197,7 +229,11 @@ pub fn gc_rules() -> Vec<Value> {
         ),
         rule(&["apps"], &["deployments", "statefulsets"], &["get", "list", "patch"]),
         rule(&["batch"], &["cronjobs"], &["get", "list", "patch"]),
-        rule(&["coordination.k8s.io"], &["leases"], &["get", "create", "delete"]),
+        rule(
+            &["coordination.k8s.io"],
+            &["leases"],
+            &["get", "create", "update", "delete"],
+        ),
         rule(&[""], &["events"], &["create", "list"]),
         rule(&[""], &["services", "configmaps", "pods"], &["list"]),
         json!({"apiGroups": ["kubenv.dev"], "resources": ["environments"], "verbs": ["delete", "sleep"]}),
@@ -243,12 +279,10 @@ pub struct InitReport {
 }
 
 /// Every object `admin init` installs, in order.
-pub fn manifests(opts: &InitOptions, policy_yaml: &str) -> Vec<Value> {
+pub fn manifests(opts: &InitOptions, policy_yaml: &str, policy: &Policy) -> Vec<Value> {
     let mut out = vec![
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": SYSTEM_NAMESPACE, "labels": {"app.kubernetes.io/managed-by": "kubenv-system"}}}),
-        json!({"apiVersion": "v1", "kind": "ConfigMap",
-               "metadata": {"name": POLICY_CONFIGMAP, "namespace": SYSTEM_NAMESPACE, "labels": {"app.kubernetes.io/managed-by": "kubenv"}},
-               "data": {POLICY_KEY: policy_yaml}}),
+        policy_configmap(policy_yaml, policy),
         cluster_role(ENGINEER_ROLE, engineer_rules().into_iter().map(|(r, _)| r).collect()),
         // kubenv:tenant is an aggregate, so platform teams can add rules (a CRD) by label.
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
@@ -301,6 +335,7 @@ pub fn manifests(opts: &InitOptions, policy_yaml: &str) -> Vec<Value> {
             None,
         ));
     }
+    out.extend(admission_policies());
     out
 }
 
@@ -350,6 +385,8 @@ fn api_for(host: &Host, m: &Value) -> Api<DynamicObject> {
         "RoleBinding" => "rolebindings",
         "ServiceAccount" => "serviceaccounts",
         "CronJob" => "cronjobs",
+        "ValidatingAdmissionPolicy" => "validatingadmissionpolicies",
+        "ValidatingAdmissionPolicyBinding" => "validatingadmissionpolicybindings",
         _ => "",
     };
     let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(g, v, kind), plural);
@@ -362,23 +399,27 @@ fn api_for(host: &Host, m: &Value) -> Api<DynamicObject> {
 /// Installs (or with `dry_run`, checks with the server) everything, idempotently.
 pub async fn init(host: &Host, opts: &InitOptions) -> Result<InitReport> {
     host.require_supported_server().await?;
-    let policy_yaml = match &opts.policy {
-        Some((text, origin)) => {
-            Policy::from_yaml(text, origin)?;
-            text.clone()
-        }
-        None => serde_saphyr::to_string(&Policy::default()).map_err(|e| Error::Other(e.to_string()))?,
+    let (mut policy_yaml, mut policy) = match &opts.policy {
+        Some((text, origin)) => (text.clone(), Policy::from_yaml(text, origin)?),
+        None => (
+            serde_saphyr::to_string(&Policy::default()).map_err(|e| Error::Other(e.to_string()))?,
+            Policy::default(),
+        ),
     };
-    let mut objs = manifests(opts, &policy_yaml);
-    // Without --policy, an installed policy stays: re-running init must not reset it.
+    // Without --policy, an installed policy stays: re-running init must not reset it. Its
+    // derived parameters are still rewritten from it, so an upgrade brings them in.
     let mut kept = Vec::new();
     if opts.policy.is_none() {
         let cms: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(host.client.clone(), SYSTEM_NAMESPACE);
-        if cms.get_opt(POLICY_CONFIGMAP).await.map_err(|e| host.map(e))?.is_some() {
-            objs.retain(|o| o["kind"] != "ConfigMap");
+        if let Some(cm) = cms.get_opt(POLICY_CONFIGMAP).await.map_err(|e| host.map(e))?
+            && let Some(text) = cm.data.as_ref().and_then(|d| d.get(POLICY_KEY))
+        {
+            policy = Policy::from_yaml(text, &format!("{SYSTEM_NAMESPACE}/{POLICY_CONFIGMAP}"))?;
+            policy_yaml = text.clone();
             kept.push(format!("ConfigMap/{POLICY_CONFIGMAP}"));
         }
     }
+    let objs = manifests(opts, &policy_yaml, &policy);
     let mut pp = PatchParams::apply(FIELD_MANAGER).force();
     pp.dry_run = opts.dry_run;
     let mut applied = Vec::new();
@@ -416,13 +457,173 @@ pub async fn init(host: &Host, opts: &InitOptions) -> Result<InitReport> {
             Err(e) if dry_ns_missing && crate::error::api_code(&e) == Some(404) => {}
             Err(e) => return Err(host.map(e)),
         }
-        applied.push(format!("{}/{}", m["kind"].as_str().unwrap_or_default(), name(m)));
+        let id = format!("{}/{}", m["kind"].as_str().unwrap_or_default(), name(m));
+        if !kept.contains(&id) {
+            applied.push(id);
+        }
     }
     Ok(InitReport {
         dry_run: opts.dry_run,
         applied,
         kept,
     })
+}
+
+/// One admission policy as installed on the cluster.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyState {
+    pub name: String,
+    pub installed: bool,
+    /// Its binding exists, with validationActions Deny.
+    pub bound: bool,
+    /// The installed one is the one this kubenv would install.
+    pub current: bool,
+    /// What the server's type check found in its expressions.
+    pub warnings: Vec<String>,
+}
+
+/// What `kubenv admin check` found: what the API server enforces on this cluster.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckReport {
+    pub policies: Vec<PolicyState>,
+    /// The policy ConfigMap is there and readable.
+    pub params_present: bool,
+    /// Derived parameters that differ from policy.yaml (see `kubenv admin init`).
+    pub params_drift: Vec<String>,
+    /// Everything installed, bound, current and in sync.
+    pub enforced: bool,
+    /// What to do about it, when not.
+    pub problems: Vec<String>,
+}
+
+fn admission_api(host: &Host, kind: &str) -> Api<DynamicObject> {
+    api_for(
+        host,
+        &json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": kind}),
+    )
+}
+
+/// Reads what is enforced: every policy and binding kubenv installs, and the parameters.
+pub async fn check(host: &Host) -> Result<CheckReport> {
+    host.require_supported_server().await?;
+    let wanted = admission_policies();
+    let (vaps, vapbs) = (
+        admission_api(host, "ValidatingAdmissionPolicy"),
+        admission_api(host, "ValidatingAdmissionPolicyBinding"),
+    );
+    let cms: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(host.client.clone(), SYSTEM_NAMESPACE);
+    let names: Vec<String> = wanted
+        .iter()
+        .filter(|o| o["kind"] == "ValidatingAdmissionPolicy")
+        .filter_map(|o| o.pointer("/metadata/name").and_then(Value::as_str).map(String::from))
+        .collect();
+    let lookups = futures::future::try_join_all(names.iter().map(|n| {
+        let (vaps, vapbs) = (vaps.clone(), vapbs.clone());
+        async move {
+            let (p, b) = futures::join!(vaps.get_opt(n), vapbs.get_opt(n));
+            Ok::<_, kube::Error>((p?, b?))
+        }
+    }));
+    let (found, cm) = futures::join!(lookups, cms.get_opt(POLICY_CONFIGMAP));
+    let found = found.map_err(|e| host.map(e))?;
+    let cm = cm.map_err(|e| host.map(e))?;
+    let mut problems = Vec::new();
+    let mut policies = Vec::new();
+    for (name, (p, b)) in names.iter().zip(found) {
+        let want = wanted
+            .iter()
+            .find(|o| o["kind"] == "ValidatingAdmissionPolicy" && o["metadata"]["name"] == name.as_str());
+        let current = match (&p, want) {
+            (Some(p), Some(w)) => p.data.get("spec").is_some_and(|have| same_spec(have, &w["spec"])),
+            _ => false,
+        };
+        let bound = b.as_ref().is_some_and(|b| {
+            b.data
+                .pointer("/spec/validationActions")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|v| v == "Deny"))
+        });
+        let warnings: Vec<String> = p
+            .as_ref()
+            .and_then(|p| p.data.pointer("/status/typeChecking/expressionWarnings"))
+            .and_then(Value::as_array)
+            .map(|ws| {
+                ws.iter()
+                    .map(|w| {
+                        format!(
+                            "{}: {}",
+                            w["fieldRef"].as_str().unwrap_or(""),
+                            w["warning"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if p.is_none() {
+            problems.push(format!(
+                "ValidatingAdmissionPolicy {name} is not installed: run `kubenv admin init`"
+            ));
+        } else if !current {
+            problems.push(format!(
+                "ValidatingAdmissionPolicy {name} differs from this kubenv's: run `kubenv admin init`"
+            ));
+        }
+        if !bound {
+            problems.push(format!(
+                "ValidatingAdmissionPolicyBinding {name} is missing or does not deny: run `kubenv admin init`"
+            ));
+        }
+        policies.push(PolicyState {
+            name: name.clone(),
+            installed: p.is_some(),
+            bound,
+            current,
+            warnings,
+        });
+    }
+    let (params_present, params_drift) = match cm.as_ref().and_then(|c| c.data.clone()) {
+        Some(data) => {
+            let data: BTreeMap<String, String> = data.into_iter().collect();
+            match data.get(POLICY_KEY) {
+                Some(text) => {
+                    let p = Policy::from_yaml(text, &format!("{SYSTEM_NAMESPACE}/{POLICY_CONFIGMAP}"))?;
+                    (true, p.params_drift(&data))
+                }
+                None => (true, vec![format!("{POLICY_KEY} is missing")]),
+            }
+        }
+        None => (false, vec![]),
+    };
+    if !params_present {
+        problems.push(format!(
+            "the policy ConfigMap {SYSTEM_NAMESPACE}/{POLICY_CONFIGMAP} is missing: every engineer request is denied until `kubenv admin init` installs it"
+        ));
+    }
+    if !params_drift.is_empty() {
+        problems.push(
+            "the admission parameters are out of sync with policy.yaml (edited by hand?): re-run `kubenv admin init --policy FILE`"
+                .into(),
+        );
+    }
+    Ok(CheckReport {
+        enforced: problems.is_empty(),
+        policies,
+        params_present,
+        params_drift,
+        problems,
+    })
+}
+
+/// Whether an installed spec is the wanted one: every field kubenv sets has its value (the
+/// server adds defaults of its own, e.g. matchPolicy, which are left out of the comparison).
+fn same_spec(have: &Value, want: &Value) -> bool {
+    match (have, want) {
+        (Value::Object(h), Value::Object(w)) => w.iter().all(|(k, wv)| h.get(k).is_some_and(|hv| same_spec(hv, wv))),
+        (Value::Array(h), Value::Array(w)) => h.len() == w.len() && h.iter().zip(w).all(|(a, b)| same_spec(a, b)),
+        _ => have == want,
+    }
 }
 
 #[cfg(test)]
@@ -435,7 +636,7 @@ mod tests {
             engineers_group: Some("devs".into()),
             ..Default::default()
         };
-        let m = manifests(&opts, "{}");
+        let m = manifests(&opts, "{}", &Policy::default());
         let names: Vec<String> = m
             .iter()
             .map(|o| {
@@ -458,9 +659,21 @@ mod tests {
                 "ClusterRole/kubenv:token-minter",
                 "Role/kubenv:policy-reader",
                 "RoleBinding/kubenv:policy-reader",
-                "ClusterRoleBinding/kubenv:engineers"
+                "ClusterRoleBinding/kubenv:engineers",
+                "ValidatingAdmissionPolicy/kubenv-namespaces",
+                "ValidatingAdmissionPolicy/kubenv-environment-objects",
+                "ValidatingAdmissionPolicy/kubenv-tenant-limits",
+                "ValidatingAdmissionPolicy/kubenv-audit-trail",
+                "ValidatingAdmissionPolicyBinding/kubenv-namespaces",
+                "ValidatingAdmissionPolicyBinding/kubenv-environment-objects",
+                "ValidatingAdmissionPolicyBinding/kubenv-tenant-limits",
+                "ValidatingAdmissionPolicyBinding/kubenv-audit-trail"
             ]
         );
+        // The parameters the policies read are in the ConfigMap, derived from the policy.
+        assert_eq!(m[1]["data"]["maxTTL"], "720h");
+        assert_eq!(m[1]["data"]["quota.standard.pods"], "50");
+        assert_eq!(m[1]["data"]["policy.yaml"], "{}");
         // Engineers bind only admin and kubenv:tenant, mint tokens only for `tenant`, and
         // cannot act on others' environments.
         let eng = m[2]["rules"].as_array().unwrap();
@@ -473,7 +686,11 @@ mod tests {
             !m[2]["rules"].to_string().contains("serviceaccounts/token"),
             "engineers mint tokens only through an environment's owner binding"
         );
-        assert!(!m[2]["rules"].to_string().contains("kubenv.dev"));
+        // Engineers may `create` environments (what marks them for the admission policies),
+        // never act on anyone's (`delete`, `sleep`, `*`).
+        let env_rules: Vec<&Value> = eng.iter().filter(|r| r.to_string().contains("kubenv.dev")).collect();
+        assert_eq!(env_rules.len(), 1);
+        assert_eq!(env_rules[0]["verbs"], json!(["create"]));
         assert!(m[5]["rules"].to_string().contains("kubenv.dev"), "the admin role");
         // Tenants read, but never write, their guardrails.
         for r in m[4]["rules"].as_array().unwrap() {
@@ -482,6 +699,30 @@ mod tests {
                 assert_eq!(r["verbs"], json!(READ), "{r}");
             }
         }
+        // Every policy is bound with Deny; those reading the policy fail closed without it.
+        for b in m.iter().filter(|o| o["kind"] == "ValidatingAdmissionPolicyBinding") {
+            assert_eq!(b["spec"]["validationActions"], json!(["Deny"]));
+            let p = m
+                .iter()
+                .find(|o| o["kind"] == "ValidatingAdmissionPolicy" && o["metadata"]["name"] == b["spec"]["policyName"])
+                .expect("the bound policy is installed");
+            assert_eq!(p["spec"]["failurePolicy"], "Fail");
+            if p["spec"]["paramKind"].is_object() {
+                assert_eq!(b["spec"]["paramRef"]["name"], POLICY_CONFIGMAP);
+                assert_eq!(b["spec"]["paramRef"]["parameterNotFoundAction"], "Deny");
+            }
+            // Every refusal is a 403 (kubenv maps it to exit 5) and says it comes from kubenv.
+            for v in p["spec"]["validations"].as_array().unwrap() {
+                assert_eq!(v["reason"], "Forbidden", "{v}");
+                let msg = v["message"].as_str().or(v["messageExpression"].as_str()).unwrap();
+                assert!(msg.contains("kubenv: "), "{msg}");
+            }
+        }
+        assert!(same_spec(
+            &json!({"a": 1, "b": [{"c": 2, "d": 3}]}),
+            &json!({"b": [{"c": 2}]})
+        ));
+        assert!(!same_spec(&json!({"b": [{"c": 2}]}), &json!({"b": [{"c": 3}]})));
         let gc = gc_cronjob("example/kubenv:1", "*/10 * * * *");
         assert_eq!(
             gc.last().unwrap()["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"],

@@ -180,6 +180,12 @@ impl Endpoint {
     /// Turns a kube error into the typed error a user can act on.
     pub fn map(&self, e: kube::Error) -> Error {
         match e {
+            // An admission policy's refusal says what to do itself; the role hint would mislead.
+            kube::Error::Api(s) if s.code == 403 && s.message.contains("ValidatingAdmissionPolicy") => {
+                Error::Forbidden {
+                    message: s.message.clone(),
+                }
+            }
             kube::Error::Api(s) if s.code == 403 => Error::Forbidden {
                 message: format!(
                     "{}\nask your platform team for the kubenv engineer role (kubenv admin init installs it)",

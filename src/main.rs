@@ -66,6 +66,9 @@ fn main() {
             }
         }
     });
+    // The interrupted command's locks were dropped above; let their releases go out (briefly)
+    // so the next command does not wait for them to expire.
+    rt.block_on(kubenv::env::lock::wait_for_releases(std::time::Duration::from_secs(2)));
     drop(rt);
     std::process::exit(code);
 }

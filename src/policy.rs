@@ -111,6 +111,10 @@ pub struct TtlPolicy {
     /// Longest TTL anyone may ask for.
     #[serde(default = "max_ttl")]
     pub max: String,
+    /// Longest an environment may live from its creation, however often it is extended. The
+    /// API server enforces it (it has no clock of its own, only the creation time).
+    #[serde(default = "max_lifetime")]
+    pub max_lifetime: String,
 }
 
 impl Default for TtlPolicy {
@@ -118,6 +122,7 @@ impl Default for TtlPolicy {
         TtlPolicy {
             default: default_ttl(),
             max: max_ttl(),
+            max_lifetime: max_lifetime(),
         }
     }
 }
@@ -232,6 +237,9 @@ fn default_ttl() -> String {
 fn max_ttl() -> String {
     "30d".into()
 }
+fn max_lifetime() -> String {
+    "90d".into()
+}
 fn default_pod_security() -> String {
     "baseline".into()
 }
@@ -323,6 +331,13 @@ impl Policy {
             return Err(format!(
                 "ttl.default ({}) is longer than ttl.max ({})",
                 self.ttl.default, self.ttl.max
+            ));
+        }
+        let lifetime = parse_duration(&self.ttl.max_lifetime).map_err(|e| format!("ttl.maxLifetime: {e}"))?;
+        if lifetime < max {
+            return Err(format!(
+                "ttl.maxLifetime ({}) is shorter than ttl.max ({})",
+                self.ttl.max_lifetime, self.ttl.max
             ));
         }
         if let Some(a) = &self.sleep.after_inactivity {
@@ -446,6 +461,73 @@ impl Policy {
     }
 }
 
+/// A duration as Go (and so CEL's `duration()`) writes it: whole hours when it is some.
+pub fn go_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s.is_multiple_of(3600) {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{s}s")
+    }
+}
+
+impl Policy {
+    /// The flat keys the admission policies read from the policy ConfigMap beside
+    /// `policy.yaml` (CEL cannot parse YAML). `kubenv admin init` writes them from the policy;
+    /// `kubenv admin check` reports them when they drift.
+    pub fn derived_params(&self) -> BTreeMap<String, String> {
+        let dur = |s: &str| parse_duration(s).map(go_duration).unwrap_or_default();
+        let mut m = BTreeMap::from([
+            ("namespacePrefix".to_string(), self.namespace_prefix.clone()),
+            ("tenantRole".to_string(), self.tenant_role.clone()),
+            ("maxTTL".to_string(), dur(&self.ttl.max)),
+            ("maxLifetime".to_string(), dur(&self.ttl.max_lifetime)),
+        ]);
+        for (name, t) in &self.templates {
+            m.insert(format!("podSecurity.{name}"), t.pod_security.clone());
+            m.insert(format!("network.{name}.mode"), t.network.mode.clone());
+            if let Some(ns) = &t.network.allow_from_namespace {
+                m.insert(format!("network.{name}.allowFromNamespace"), ns.clone());
+            }
+            let q = &t.quota;
+            for (res, v) in [
+                ("requests.cpu", q.requests_cpu.clone()),
+                ("requests.memory", q.requests_memory.clone()),
+                ("limits.cpu", q.limits_cpu.clone()),
+                ("limits.memory", q.limits_memory.clone()),
+                ("pods", q.pods.to_string()),
+                ("services", q.services.to_string()),
+                ("persistentvolumeclaims", q.persistent_volume_claims.to_string()),
+                ("services.loadbalancers", q.load_balancers.to_string()),
+                ("services.nodeports", q.node_ports.to_string()),
+            ] {
+                m.insert(format!("quota.{name}.{res}"), v);
+            }
+        }
+        m
+    }
+
+    /// Derived keys of a ConfigMap's data that differ from what this policy derives: missing,
+    /// different, or left over. Empty when in sync.
+    pub fn params_drift(&self, data: &BTreeMap<String, String>) -> Vec<String> {
+        let want = self.derived_params();
+        let mut out = Vec::new();
+        for (k, v) in &want {
+            match data.get(k) {
+                None => out.push(format!("{k} is missing (want {v:?})")),
+                Some(have) if have != v => out.push(format!("{k} is {have:?}, the policy says {v:?}")),
+                _ => {}
+            }
+        }
+        for k in data.keys() {
+            if k != POLICY_KEY && !want.contains_key(k) {
+                out.push(format!("{k} is left over from an older policy"));
+            }
+        }
+        out
+    }
+}
+
 /// The line of the field a validation message starts with (`templates.web.ttl: ...`), found
 /// by walking the document's indentation.
 fn locate(text: &str, message: &str) -> Option<usize> {
@@ -534,6 +616,32 @@ mod tests {
             ),
             ("1", "512Mi")
         );
+    }
+
+    #[test]
+    fn derived_params_follow_the_policy() {
+        let p = Policy::from_yaml(
+            "ttl:\n  max: 10d\ntemplates:\n  standard:\n    podSecurity: restricted\n    quota:\n      pods: 7\n    network:\n      allowFromNamespace: ingress\n",
+            "t",
+        )
+        .unwrap();
+        let d = p.derived_params();
+        assert_eq!(d["maxTTL"], "240h");
+        assert_eq!(d["maxLifetime"], "2160h");
+        assert_eq!(d["namespacePrefix"], "env-");
+        assert_eq!(d["podSecurity.standard"], "restricted");
+        assert_eq!(d["quota.standard.pods"], "7");
+        assert_eq!(d["quota.standard.requests.cpu"], "4");
+        assert_eq!(d["network.standard.allowFromNamespace"], "ingress");
+        assert!(p.params_drift(&d).is_empty());
+        let mut stale = d.clone();
+        stale.insert("maxTTL".into(), "720h".into());
+        stale.insert("quota.gone.pods".into(), "1".into());
+        stale.remove("podSecurity.standard");
+        let drift = p.params_drift(&stale);
+        assert_eq!(drift.len(), 3, "{drift:?}");
+        assert_eq!(go_duration(Duration::from_secs(90)), "90s");
+        assert!(Policy::from_yaml("ttl:\n  maxLifetime: 1d\n", "t").is_err());
     }
 
     #[test]

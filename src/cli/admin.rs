@@ -26,6 +26,11 @@ pub enum AdminCommand {
   kubenv admin init --policy policy.yaml --dry-run
   kubenv admin init --gc-cronjob-image registry.example.com/kubenv:0.1.0 | kubectl apply -f -")]
     Init(InitArgs),
+    /// Show what the API server enforces on this cluster: admission policies, bindings, parameters
+    #[command(
+        after_help = "Exits 1 when something is missing, outdated or out of sync.\n\nExamples:\n  kubenv admin check\n  kubenv admin check -o json"
+    )]
+    Check,
     /// Show or validate the policy
     Policy(PolicyArgs),
 }
@@ -77,6 +82,7 @@ fn read(file: &std::path::Path) -> Result<String> {
 pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     match a.command {
         AdminCommand::Init(i) => init(ctx, i).await,
+        AdminCommand::Check => check(ctx).await,
         AdminCommand::Policy(PolicyArgs {
             command: PolicyCommand::Validate { file },
         }) => {
@@ -155,6 +161,57 @@ async fn init(ctx: &Ctx, a: InitArgs) -> Result<i32> {
         _ => ctx.out.value(&report),
     }
     Ok(0)
+}
+
+async fn check(ctx: &Ctx) -> Result<i32> {
+    let host = ctx.host().await?;
+    let report = host.deadline("admin check", admin::check(&host)).await?;
+    match ctx.out.format {
+        Format::Table | Format::Name => {
+            let yes = |b: bool| if b { "yes" } else { "NO" }.to_string();
+            let rows = report
+                .policies
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.name.clone(),
+                        yes(p.installed),
+                        yes(p.bound),
+                        yes(p.current),
+                        p.warnings.len().to_string(),
+                    ]
+                })
+                .collect();
+            let mut text = simple_table(&["POLICY", "INSTALLED", "BOUND (DENY)", "CURRENT", "WARNINGS"], rows);
+            text.push_str(&format!(
+                "\nparameters (ConfigMap kubenv-system/kubenv-policy): {}",
+                match (report.params_present, report.params_drift.is_empty()) {
+                    (false, _) => "MISSING".to_string(),
+                    (true, true) => "present, in sync with policy.yaml".to_string(),
+                    (true, false) => format!("OUT OF SYNC: {}", report.params_drift.join("; ")),
+                }
+            ));
+            for p in &report.policies {
+                for w in &p.warnings {
+                    text.push_str(&format!("\nwarning: {}: {w}", p.name));
+                }
+            }
+            if report.enforced {
+                text.push_str("\nenforced: the API server refuses what kubenv's rules forbid, whatever the client");
+            } else {
+                for p in &report.problems {
+                    text.push_str(&format!("\nproblem: {p}"));
+                }
+            }
+            ctx.out.out(&text);
+        }
+        _ => ctx.out.value(&report),
+    }
+    Ok(if report.enforced {
+        0
+    } else {
+        kubenv::error::exit::FAILURE
+    })
 }
 
 #[derive(clap::Args, Debug)]

@@ -27,6 +27,9 @@ const SYSTEM_MANAGERS: &[&str] = &[
     "kube-apiserver",
 ];
 
+/// How long gc waits for an environment another command holds before skipping it.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Clone, Debug, Default)]
 pub struct GcOptions {
     pub dry_run: bool,
@@ -220,10 +223,9 @@ pub async fn gc(host: &Host, opts: &GcOptions, progress: Progress<'_>) -> Result
             });
         }
     }
-    let actor = format!(
-        "kubenv-gc ({})",
-        host.identity().await.map(|i| i.name).unwrap_or_default()
-    );
+    // The trail names who ran gc, as the server sees it (it refuses anything else); the
+    // actions `gc-delete` and `gc-sleep` say it was gc.
+    let actor = host.identity().await.map(|i| i.name).unwrap_or_default();
     let tasks = plan.into_iter().map(|mut a| {
         let actor = actor.clone();
         let (idle_after, schedule) = (idle_after, schedule.clone());
@@ -246,11 +248,24 @@ async fn act(
     idle_after: Option<std::time::Duration>,
     schedule: Option<&Schedule>,
 ) -> Result<()> {
-    let guard = match super::lock::acquire(host, &a.namespace, "gc").await {
-        Ok(g) => g,
+    // One busy environment never holds up the run: wait briefly, then skip it with the reason
+    // (the next run retries). A stale or forged lock is taken over.
+    let wait = LOCK_WAIT.min(host.timeout / 2);
+    let guard = match super::lock::try_acquire(host, &a.namespace, "gc", wait).await {
+        Ok(Ok(g)) => g,
+        Ok(Err(holder)) => {
+            a.skipped = Some(format!(
+                "locked by {holder}, which is still working on it; the next gc run will retry"
+            ));
+            return Ok(());
+        }
         // The namespace is gone or going: another run deleted it.
-        Err(_) => {
+        Err(Error::Other(_)) => {
             a.skipped = Some("already handled by another run".into());
+            return Ok(());
+        }
+        Err(e) => {
+            a.skipped = Some(format!("could not take its lock: {e}"));
             return Ok(());
         }
     };
@@ -267,7 +282,7 @@ async fn act(
             return Ok(());
         }
         let message = format!(
-            "{actor}: {} environment {} ({})",
+            "{actor} (kubenv gc): {} environment {} ({})",
             if a.action == "delete" {
                 "deleted"
             } else {

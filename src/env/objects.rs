@@ -20,7 +20,8 @@ pub struct Spec {
     pub name: String,
     pub namespace: String,
     pub owner: String,
-    /// Bind the owner to `admin` in the namespace (only when the identity is known for sure).
+    /// Bind the owner to the tenant's role in the namespace (only when the identity is known
+    /// for sure).
     pub bind_owner: bool,
     pub team: Option<String>,
     pub template_name: String,
@@ -266,7 +267,15 @@ pub fn role_bindings(spec: &Spec) -> Vec<RoleBinding> {
         },
     )];
     if spec.bind_owner {
-        v.push(admin_binding(spec, "kubenv-owner", "admin", subject_for(&spec.owner)));
+        // The tenant's role, not `admin`: `admin` would let the owner rewrite the
+        // NetworkPolicies that isolate the environment. kubenv's own commands act through the
+        // engineer ClusterRole, which the admission policies confine to owned environments.
+        v.push(admin_binding(
+            spec,
+            "kubenv-owner",
+            &spec.tenant_role,
+            subject_for(&spec.owner),
+        ));
         // Tokens for this environment's tenant, for its owner only (connect, token).
         v.push(admin_binding(
             spec,
@@ -314,6 +323,10 @@ mod tests {
         let rbs = role_bindings(&s);
         assert_eq!(rbs.len(), 3);
         assert_eq!(rbs[1].subjects.as_ref().unwrap()[0].kind, "User");
+        assert_eq!(
+            rbs[1].role_ref.name, "kubenv:tenant",
+            "the owner gets the tenant's role, not admin"
+        );
         let sa = subject_for("system:serviceaccount:ci:runner");
         assert_eq!(
             (sa.kind.as_str(), sa.name.as_str(), sa.namespace.as_deref()),

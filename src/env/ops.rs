@@ -55,7 +55,8 @@ pub struct Created {
 }
 
 /// Loads the policy in force: the cluster's, else the built-in defaults. A policy that is
-/// present but malformed is an error.
+/// present but malformed, or that the caller may not read, is an error (fail closed): the
+/// defaults are only for a cluster that has none.
 pub async fn load_policy(host: &Host) -> Result<(Policy, PolicySource)> {
     let api: Api<ConfigMap> = Api::namespaced(host.client.clone(), SYSTEM_NAMESPACE);
     match api.get_opt(POLICY_CONFIGMAP).await {
@@ -74,8 +75,13 @@ pub async fn load_policy(host: &Host) -> Result<(Policy, PolicySource)> {
             let _ = host.system_namespace.set(false);
             Ok((Policy::builtin(), PolicySource::BuiltIn))
         }
-        // Engineers without read access to kubenv-system still get the defaults.
-        Err(e) if api_code(&e) == Some(403) => Ok((Policy::builtin(), PolicySource::BuiltIn)),
+        // A policy may be there: acting on the defaults could break its rules.
+        Err(e) if api_code(&e) == Some(403) => Err(Error::Forbidden {
+            message: format!(
+                "cannot read the policy {SYSTEM_NAMESPACE}/{POLICY_CONFIGMAP} ({}); kubenv does not guess it: ask your platform team to re-run `kubenv admin init`, which lets every authenticated user read it",
+                crate::error::root_cause(&e)
+            ),
+        }),
         Err(e) => Err(host.map(e)),
     }
 }
@@ -237,9 +243,19 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
     if !spec.template.manifests.is_empty() {
         progress("applying the template's manifests");
     }
+    // The trail names the requester as the server sees it (the server refuses anything else),
+    // which with --owner is not the owner.
+    let actor = match &opts.owner {
+        Some(_) => host.identity().await?.name,
+        None => identity.name.clone(),
+    };
+    let for_owner = if actor == identity.name {
+        String::new()
+    } else {
+        format!(" for {}", identity.name)
+    };
     let message = format!(
-        "{} {} environment {} (template {}, expires {})",
-        identity.name,
+        "{actor} {} environment {}{for_owner} (template {}, expires {})",
         if created { "created" } else { "re-applied" },
         opts.name,
         spec.template_name,
@@ -249,7 +265,7 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
         env: &opts.name,
         namespace: &namespace,
         action: "create",
-        actor: &identity.name,
+        actor: &actor,
         message,
     };
     let (extras, _) = futures::join!(

@@ -9,5 +9,6 @@ mod kubeconfig;
 mod lifecycle;
 mod platform;
 mod requests;
+mod security;
 mod tenancy;
 mod workloads;
