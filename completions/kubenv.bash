@@ -774,7 +774,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__delete)
-            opts="-o -q -v -h -V --yes --wait --ignore-not-found --kubeconfig --context --output --quiet --verbose --timeout --help --version"
+            opts="-o -q -v -y -h -V --wait --ignore-not-found --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

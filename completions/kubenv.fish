@@ -199,11 +199,11 @@ json\t''
 yaml\t''
 name\t''"
 complete -c kubenv -n "__fish_kubenv_using_subcommand delete" -l timeout -d 'Deadline for the command\'s work with the cluster, e.g. 30s, 2m' -r
-complete -c kubenv -n "__fish_kubenv_using_subcommand delete" -l yes -d 'Do not ask for confirmation'
 complete -c kubenv -n "__fish_kubenv_using_subcommand delete" -l wait -d 'Wait until the namespace is gone'
 complete -c kubenv -n "__fish_kubenv_using_subcommand delete" -l ignore-not-found -d 'Exit 0 when the environment does not exist'
 complete -c kubenv -n "__fish_kubenv_using_subcommand delete" -s q -l quiet -d 'Print only results, no progress or notes'
 complete -c kubenv -n "__fish_kubenv_using_subcommand delete" -s v -l verbose -d 'More detail on stderr (never credentials)'
+complete -c kubenv -n "__fish_kubenv_using_subcommand delete" -s y -l yes -d 'Answer yes to confirmations'
 complete -c kubenv -n "__fish_kubenv_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c kubenv -n "__fish_kubenv_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c kubenv -n "__fish_kubenv_using_subcommand rm" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' -r -F
@@ -213,11 +213,11 @@ json\t''
 yaml\t''
 name\t''"
 complete -c kubenv -n "__fish_kubenv_using_subcommand rm" -l timeout -d 'Deadline for the command\'s work with the cluster, e.g. 30s, 2m' -r
-complete -c kubenv -n "__fish_kubenv_using_subcommand rm" -l yes -d 'Do not ask for confirmation'
 complete -c kubenv -n "__fish_kubenv_using_subcommand rm" -l wait -d 'Wait until the namespace is gone'
 complete -c kubenv -n "__fish_kubenv_using_subcommand rm" -l ignore-not-found -d 'Exit 0 when the environment does not exist'
 complete -c kubenv -n "__fish_kubenv_using_subcommand rm" -s q -l quiet -d 'Print only results, no progress or notes'
 complete -c kubenv -n "__fish_kubenv_using_subcommand rm" -s v -l verbose -d 'More detail on stderr (never credentials)'
+complete -c kubenv -n "__fish_kubenv_using_subcommand rm" -s y -l yes -d 'Answer yes to confirmations'
 complete -c kubenv -n "__fish_kubenv_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c kubenv -n "__fish_kubenv_using_subcommand rm" -s V -l version -d 'Print version'
 complete -c kubenv -n "__fish_kubenv_using_subcommand extend" -l ttl -d 'New time to live, from now (at most the policy\'s maximum)' -r
