@@ -1,8 +1,8 @@
 //! What a current cluster with nodes makes observable: Pod Security admission enforcing the
 //! template's level, sleep and wake on pods that really run (on simulated nodes here; the
-//! pause image on a real cluster) and on
-//! CronJobs, `--wait` for the template's workloads with its own time limit, and the owner's
-//! identity taken from the API server for token and client-certificate users.
+//! pause image on a real cluster) and on CronJobs, `--wait` for the template's workloads
+//! with its own time limit, and the owner's identity taken from the API server for token and
+//! client-certificate users.
 
 use crate::common::*;
 use serde_json::Value;
