@@ -60,7 +60,10 @@ fn main() {
                     e.exit_code()
                 }
             },
-            _ = tokio::signal::ctrl_c() => {
+            // While `connect -- CMD` runs a child, Ctrl-C is the child's: kubenv waits for it.
+            _ = async {
+                while tokio::signal::ctrl_c().await.is_ok() && cli::connect::child_running() {}
+            } => {
                 out.error(&kubenv::Error::Interrupted.to_string());
                 kubenv::error::exit::INTERRUPTED
             }

@@ -3,6 +3,7 @@
 
 mod ci;
 mod common;
+mod connect;
 mod errors;
 mod faults;
 mod kubeconfig;
