@@ -616,6 +616,40 @@ pub fn remove_env(paths: &[PathBuf], env: &str) -> Result<bool> {
     Ok(true)
 }
 
+/// A context kubenv wrote, as recorded in its `kubenv.dev` extension.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubenvContext {
+    pub context: String,
+    pub environment: String,
+    pub namespace: String,
+    pub host_context: String,
+}
+
+/// Every context kubenv wrote (carrying its extension with the environment and host
+/// context), in file order.
+pub fn kubenv_contexts(paths: &[PathBuf]) -> Result<Vec<KubenvContext>> {
+    let docs = load_all(paths)?;
+    let mut out: Vec<KubenvContext> = Vec::new();
+    for d in &docs {
+        for c in d.value.get("contexts").and_then(Value::as_array).into_iter().flatten() {
+            let Some(ext) = kubenv_ext(c, "context") else { continue };
+            let field = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+            let k = KubenvContext {
+                context: field(c.get("name")),
+                environment: field(ext.get("environment")),
+                namespace: field(c.pointer("/context/namespace")),
+                host_context: field(ext.get("hostContext")),
+            };
+            // kubectl uses the first file's entry of a name; so does kubenv.
+            if !k.environment.is_empty() && !out.iter().any(|o| o.context == k.context) {
+                out.push(k);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Switches back from an environment context to the context that was current before.
 /// Returns the context now current, or None when the current one is not kubenv's.
 pub fn disconnect(paths: &[PathBuf]) -> Result<Option<String>> {

@@ -310,3 +310,82 @@ fn exec_contexts_name_kubenv_on_path_and_survive_an_upgrade() {
     assert_eq!(cmds[&format!("kubenv-{a}")], "kubenv");
     assert_eq!(cmds["mine"], "/gone/bin/kubenv");
 }
+
+#[test]
+fn prune_removes_only_contexts_of_environments_that_are_gone() {
+    let s = Sandbox::new();
+    let a = s.name("pra");
+    let b = s.name("prb");
+    let mut v = s.read_kubeconfig();
+    v["clusters"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "mine", "cluster": {"server": "https://mine.example:6443", "x-vendor": 1}}));
+    v["users"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "mine", "user": {"token": "abc"}}));
+    // The user's own context named like kubenv's, without kubenv's extension: never a candidate.
+    v["contexts"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "kubenv-mine", "context": {"cluster": "mine", "user": "mine"}}));
+    std::fs::write(&s.kubeconfig, serde_saphyr::to_string(&v).unwrap()).unwrap();
+    s.kubenv(&["create", &a, "--no-switch"]).ok();
+    s.kubenv(&["create", &b, "--no-switch"]).ok();
+    let before_bytes = std::fs::read(&s.kubeconfig).unwrap();
+    let before = s.read_kubeconfig();
+
+    // Nothing is stale yet.
+    assert_eq!(
+        s.kubenv(&["prune", "-o", "json"]).ok().json()["removed"],
+        serde_json::json!([])
+    );
+    assert_eq!(std::fs::read(&s.kubeconfig).unwrap(), before_bytes);
+
+    // An admin deletes an environment's namespace behind kubenv's back.
+    s.admin(&["delete", "namespace", &format!("env-{a}"), "--wait=false"])
+        .ok();
+    let dry = s.kubenv(&["prune", "--dry-run"]).ok();
+    assert!(
+        dry.stdout.contains(&format!("would remove context kubenv-{a}")),
+        "{dry:?}"
+    );
+    assert!(!dry.stdout.contains(&format!("kubenv-{b}")), "{dry:?}");
+    assert_eq!(
+        std::fs::read(&s.kubeconfig).unwrap(),
+        before_bytes,
+        "--dry-run changed nothing"
+    );
+
+    let r = s.kubenv(&["prune", "-o", "json"]).ok().json();
+    let removed: Vec<&str> = r["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["context"].as_str().unwrap())
+        .collect();
+    assert_eq!(removed, [format!("kubenv-{a}").as_str()], "{r}");
+    assert_eq!(r["dryRun"], false);
+
+    // Exactly that context and its user went; everything else is as it was.
+    let mut want = before.clone();
+    for (list, name) in [("contexts", format!("kubenv-{a}")), ("users", format!("kubenv-{a}"))] {
+        want[list]
+            .as_array_mut()
+            .unwrap()
+            .retain(|e| e["name"] != name.as_str());
+    }
+    assert_eq!(s.read_kubeconfig(), want);
+    let names = s.kubectl(&["config", "get-contexts", "-o", "name"]).ok().stdout;
+    let mut names: Vec<&str> = names.lines().collect();
+    names.sort();
+    let mut expected: Vec<String> = contexts(&want);
+    expected.sort();
+    assert_eq!(names, expected);
+    s.kubectl(&["--context", &format!("kubenv-{b}"), "get", "configmaps"])
+        .ok();
+    // Running it again finds nothing more.
+    let again = s.kubenv(&["prune", "-o", "name"]).ok();
+    assert_eq!(again.stdout.trim(), "");
+}
