@@ -6,6 +6,7 @@ mod common;
 mod connect;
 mod errors;
 mod faults;
+mod http1;
 mod kubeconfig;
 mod lifecycle;
 mod platform;
