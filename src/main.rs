@@ -6,6 +6,8 @@ mod output;
 use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
 
 fn main() {
+    // A TAB in a shell (or `kubectl kubenv <TAB>`) asks kubenv; answer and exit.
+    cli::completions::complete_if_asked();
     // Installed as `kubectl-kubenv`, kubenv is the kubectl plugin `kubectl kubenv`.
     let plugin = std::env::args_os()
         .next()

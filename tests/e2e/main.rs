@@ -3,6 +3,7 @@
 
 mod ci;
 mod common;
+mod completion;
 mod connect;
 mod errors;
 mod faults;
