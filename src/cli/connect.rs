@@ -126,7 +126,7 @@ async fn entry(
                 "provideClusterInfo": true,
                 "interactiveMode": "Never",
                 "installHint": "kubectl runs `kubenv token` for this context: put kubenv on your PATH \
-                                (https://github.com/kubenv/kubenv#install, or ./install.sh), then retry; \
+                                (./install.sh in a kubenv checkout installs it), then retry; \
                                 or reconnect with `kubenv connect NAME --credentials token`",
             }}))
         }
