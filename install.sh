@@ -28,6 +28,7 @@ share="$prefix/share"
 files=(
   "$bin/kubenv"
   "$bin/kubectl-kubenv"
+  "$bin/kubectl_complete-kubenv"
   "$share/bash-completion/completions/kubenv"
   "$share/zsh/site-functions/_kubenv"
   "$share/fish/vendor_completions.d/kubenv.fish"
@@ -62,6 +63,15 @@ say "installed $bin/kubenv ($("$bin/kubenv" --version))"
 # krew's convention: a binary named kubectl-kubenv on PATH is the plugin `kubectl kubenv`.
 ln -sfn kubenv "$bin/kubectl-kubenv"
 say "linked $bin/kubectl-kubenv: \`kubectl kubenv\` works when $bin is on PATH"
+
+# kubectl >= 1.26 completes `kubectl kubenv <TAB>` by running kubectl_complete-kubenv.
+cat > "$bin/kubectl_complete-kubenv.new" <<'EOF'
+#!/bin/sh
+# Completion for `kubectl kubenv`: kubectl runs this with the words after `kubectl kubenv`.
+exec "$(dirname "$0")/kubenv" __complete "$@"
+EOF
+chmod 0755 "$bin/kubectl_complete-kubenv.new" && mv -f "$bin/kubectl_complete-kubenv.new" "$bin/kubectl_complete-kubenv"
+say "installed $bin/kubectl_complete-kubenv: \`kubectl kubenv <TAB>\` completes"
 
 install -m 0644 "$here/completions/kubenv.bash" "$share/bash-completion/completions/kubenv"
 install -m 0644 "$here/completions/_kubenv" "$share/zsh/site-functions/_kubenv"

@@ -19,6 +19,15 @@ if ! command -v kubectl >/dev/null; then
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq kubernetes-client >&2
 fi
 
+# The completion tests run the real shells.
+missing=()
+for sh in bash zsh fish; do command -v "$sh" >/dev/null || missing+=("$sh"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} (the completion tests run them)"
+  if [ "$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${missing[@]}" >&2
+fi
+
 log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"

@@ -289,9 +289,11 @@ fn connect_in_cluster(opts: &HostOptions, paths: Vec<PathBuf>) -> Result<Host> {
     })
 }
 
-/// One client for the whole command. Over TLS it speaks HTTP/2 only, so every request,
-/// parallel ones included, shares one connection and one handshake; plain-HTTP servers
-/// (proxies in tests) get HTTP/1.1. Transient failures are retried (see `retry`).
+/// One client for the whole command. Over TLS, ALPN offers HTTP/2 and HTTP/1.1 and the
+/// server picks: HTTP/2 (every API server) multiplexes every request, parallel ones
+/// included, over one connection and one handshake; HTTP/1.1 is for proxies that speak
+/// nothing else (some corporate and mesh proxies). Plain http:// gets HTTP/1.1, as kubectl
+/// does. Transient failures are retried (see `retry`).
 fn build_client(config: kube::Config, deadline: std::time::Instant) -> std::result::Result<kube::Client, kube::Error> {
     use kube::client::ConfigExt;
     use tower::ServiceBuilder;
@@ -319,19 +321,137 @@ fn build_client(config: kube::Config, deadline: std::time::Instant) -> std::resu
         Some(Ok(name)) => builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name)),
         _ => builder,
     };
+    // Both protocols enabled: ALPN offers h2 and http/1.1 and hyper follows the answer.
     let https = builder.enable_http1().enable_http2().wrap_connector(http);
-    let h2 = config.cluster_url.scheme_str() == Some("https");
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .http2_only(h2)
-        .build(https);
+    let (gate, connector) = first_connection::gate(https);
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
     let service = ServiceBuilder::new()
         .layer(config.base_uri_layer())
         .option_layer(config.auth_layer()?)
         .layer(config.extra_headers_layer()?)
         .layer(tower::retry::RetryLayer::new(crate::retry::Transient::new(deadline)))
         .map_err(BoxError::from)
+        .layer(gate)
         .service(client);
     Ok(kube::Client::new(service, config.default_namespace))
+}
+
+/// Until the first connection is made, hyper cannot know that the server speaks HTTP/2, and
+/// would open one connection (and TLS handshake) per parallel request. So the first request
+/// goes alone; the others wait until its connection is up (or failed), then share it.
+mod first_connection {
+    use futures::future::BoxFuture;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Context, Poll};
+    use tokio::sync::watch;
+
+    /// The request side: holds back requests while the first connection is being made.
+    #[derive(Clone)]
+    pub struct Gate {
+        started: Arc<AtomicBool>,
+        connected: watch::Receiver<bool>,
+    }
+
+    /// The connector side: says when the first connection attempt has ended.
+    #[derive(Clone)]
+    pub struct Signal<C> {
+        inner: C,
+        done: Arc<watch::Sender<bool>>,
+    }
+
+    pub fn gate<C>(inner: C) -> (Gate, Signal<C>) {
+        let (tx, rx) = watch::channel(false);
+        (
+            Gate {
+                started: Arc::new(AtomicBool::new(false)),
+                connected: rx,
+            },
+            Signal {
+                inner,
+                done: Arc::new(tx),
+            },
+        )
+    }
+
+    impl<S> tower::Layer<S> for Gate {
+        type Service = Gated<S>;
+        fn layer(&self, inner: S) -> Gated<S> {
+            Gated {
+                inner,
+                gate: self.clone(),
+            }
+        }
+    }
+
+    #[derive(Clone)]
+    pub struct Gated<S> {
+        inner: S,
+        gate: Gate,
+    }
+
+    impl<S, R> tower::Service<R> for Gated<S>
+    where
+        S: tower::Service<R> + Clone + Send + 'static,
+        S::Future: Send,
+        R: Send + 'static,
+    {
+        type Response = S::Response;
+        type Error = S::Error;
+        type Future = BoxFuture<'static, Result<S::Response, S::Error>>;
+
+        fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+            self.inner.poll_ready(cx)
+        }
+
+        fn call(&mut self, req: R) -> Self::Future {
+            // The clone that poll_ready readied goes with the request (tower's usual swap).
+            let clone = self.inner.clone();
+            let mut inner = std::mem::replace(&mut self.inner, clone);
+            let mut connected = self.gate.connected.clone();
+            let first = !self.gate.started.swap(true, Ordering::SeqCst);
+            Box::pin(async move {
+                if !first {
+                    // Err only if the connector is gone, and then nothing waits anyway.
+                    let _ = connected.wait_for(|c| *c).await;
+                }
+                inner.call(req).await
+            })
+        }
+    }
+
+    impl<C> tower::Service<http::Uri> for Signal<C>
+    where
+        C: tower::Service<http::Uri> + Clone + Send + 'static,
+        C::Future: Send,
+    {
+        type Response = C::Response;
+        type Error = C::Error;
+        type Future = BoxFuture<'static, Result<C::Response, C::Error>>;
+
+        fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), C::Error>> {
+            self.inner.poll_ready(cx)
+        }
+
+        fn call(&mut self, uri: http::Uri) -> Self::Future {
+            let fut = self.inner.call(uri);
+            // Sent when the attempt ends, whichever way, cancelled included.
+            let done = Done(self.done.clone());
+            Box::pin(async move {
+                let r = fut.await;
+                drop(done);
+                r
+            })
+        }
+    }
+
+    struct Done(Arc<watch::Sender<bool>>);
+
+    impl Drop for Done {
+        fn drop(&mut self) {
+            self.0.send_replace(true);
+        }
+    }
 }
 
 /// `kubenv/VERSION (pid N)`: the User-Agent of every request.

@@ -97,6 +97,9 @@ pub enum Error {
         why: String,
     },
 
+    #[error("cannot run {command:?}: {message}; check the command name and that it is on PATH")]
+    CommandNotRun { command: String, message: String },
+
     #[error("kubeconfig {path}: {message}")]
     Kubeconfig { path: PathBuf, message: String },
 
@@ -122,7 +125,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::InvalidName { .. } | Error::InvalidInput(_) | Error::Kubeconfig { .. } => exit::USAGE,
+            Error::InvalidName { .. }
+            | Error::InvalidInput(_)
+            | Error::Kubeconfig { .. }
+            | Error::CommandNotRun { .. } => exit::USAGE,
             Error::NotFound { .. } => exit::NOT_FOUND,
             Error::OwnedByOther { .. }
             | Error::AlreadyYours { .. }

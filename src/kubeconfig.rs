@@ -35,6 +35,104 @@ pub fn paths(explicit: Option<&Path>) -> Vec<PathBuf> {
     vec![dirs::home_dir().unwrap_or_default().join(".kube").join("config")]
 }
 
+/// The exec plugin command written into environment contexts: the bare name `kubenv` when
+/// that name, looked up on `path_var` (PATH) the way client-go does, is the running binary,
+/// so the context survives upgrades that move the binary (brew, krew, a new `cargo install`
+/// root); else the running binary's absolute path, which works off PATH too.
+pub fn exec_command(exe: &Path, path_var: Option<&std::ffi::OsStr>) -> String {
+    let exe_real = std::fs::canonicalize(exe).unwrap_or_else(|_| exe.to_path_buf());
+    match kubenv_on_path(path_var) {
+        Some(p) if p == exe_real => BIN_NAME.to_string(),
+        _ => exe.to_string_lossy().into_owned(),
+    }
+}
+
+/// The name kubectl looks up on PATH for environment contexts.
+pub const BIN_NAME: &str = "kubenv";
+
+/// The first executable `kubenv` on `path_var`, symlinks resolved.
+pub fn kubenv_on_path(path_var: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+    std::env::split_paths(path_var?)
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(|d| d.join(BIN_NAME))
+        .find(|p| {
+            std::fs::metadata(p)
+                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false)
+        })
+        .and_then(|p| std::fs::canonicalize(p).ok())
+}
+
+/// Whether an exec `command` written by an older kubenv should become the bare name: an
+/// absolute path to a kubenv binary that is gone (an upgrade moved it) or is the very binary
+/// PATH finds anyway.
+fn stale_exec_command(command: &str, on_path: &Path) -> bool {
+    let p = Path::new(command);
+    if !p.is_absolute()
+        || !matches!(
+            p.file_name().and_then(|f| f.to_str()),
+            Some("kubenv" | "kubectl-kubenv")
+        )
+    {
+        return false;
+    }
+    match std::fs::canonicalize(p) {
+        Ok(real) => real == on_path,
+        Err(_) => true,
+    }
+}
+
+/// Rewrites the exec command of kubenv-made user entries (named `kubenv-ENV`, used by a
+/// context carrying kubenv's extension, running `kubenv token`) from a stale absolute path
+/// to the bare name. Returns the indexes of the documents changed.
+fn upgrade_exec_commands(docs: &mut [Doc], on_path: &Path) -> Vec<usize> {
+    let ours: Vec<String> = docs
+        .iter()
+        .flat_map(|d| {
+            d.value
+                .get("contexts")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|c| kubenv_ext(c, "context").is_some())
+        .filter_map(|c| c.pointer("/context/user").and_then(Value::as_str).map(str::to_string))
+        .filter(|u| u.starts_with("kubenv-"))
+        .collect();
+    let mut changed = Vec::new();
+    for (i, d) in docs.iter_mut().enumerate() {
+        let Some(users) = d.value.get_mut("users").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for u in users.iter_mut() {
+            let named = u
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| ours.iter().any(|o| o == n));
+            let Some(exec) = u.pointer_mut("/user/exec").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let runs_token = exec
+                .get("args")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .and_then(Value::as_str)
+                == Some("token");
+            let stale = exec
+                .get("command")
+                .and_then(Value::as_str)
+                .is_some_and(|c| stale_exec_command(c, on_path));
+            if named && runs_token && stale {
+                exec.insert("command".into(), json!(BIN_NAME));
+                if !changed.contains(&i) {
+                    changed.push(i);
+                }
+            }
+        }
+    }
+    changed
+}
+
 pub fn context_name(env: &str) -> String {
     format!("kubenv-{env}")
 }
@@ -72,6 +170,11 @@ impl EnvEntry {
         } else {
             self.host_user.clone()
         }
+    }
+
+    /// The exec plugin command of the user entry, if it is an exec entry.
+    pub fn exec_command(&self) -> Option<&str> {
+        self.user.as_ref()?.pointer("/exec/command")?.as_str()
     }
 
     /// A complete kubeconfig with just this environment, current.
@@ -388,12 +491,22 @@ pub fn write_env(paths: &[PathBuf], entry: &EnvEntry, switch: bool) -> Result<Pa
     check_writable(&docs[idx])?;
     entry.put(&mut docs[idx].value, previous.as_deref());
     let mut touched = vec![idx];
+    // Contexts written by an older kubenv with an absolute path move to the bare name too.
+    if entry.exec_command() == Some(BIN_NAME)
+        && let Some(on_path) = kubenv_on_path(std::env::var_os("PATH").as_deref())
+    {
+        for i in upgrade_exec_commands(&mut docs, &on_path) {
+            check_writable(&docs[i])?;
+            touched.push(i);
+        }
+    }
     if switch {
         let cidx = current_context_file(&docs);
         check_writable(&docs[cidx])?;
         docs[cidx].value["current-context"] = json!(ctx);
         touched.push(cidx);
     }
+    touched.sort_unstable();
     touched.dedup();
     for i in touched {
         write_doc(&docs[i])?;
@@ -501,6 +614,40 @@ pub fn remove_env(paths: &[PathBuf], env: &str) -> Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// A context kubenv wrote, as recorded in its `kubenv.dev` extension.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubenvContext {
+    pub context: String,
+    pub environment: String,
+    pub namespace: String,
+    pub host_context: String,
+}
+
+/// Every context kubenv wrote (carrying its extension with the environment and host
+/// context), in file order.
+pub fn kubenv_contexts(paths: &[PathBuf]) -> Result<Vec<KubenvContext>> {
+    let docs = load_all(paths)?;
+    let mut out: Vec<KubenvContext> = Vec::new();
+    for d in &docs {
+        for c in d.value.get("contexts").and_then(Value::as_array).into_iter().flatten() {
+            let Some(ext) = kubenv_ext(c, "context") else { continue };
+            let field = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+            let k = KubenvContext {
+                context: field(c.get("name")),
+                environment: field(ext.get("environment")),
+                namespace: field(c.pointer("/context/namespace")),
+                host_context: field(ext.get("hostContext")),
+            };
+            // kubectl uses the first file's entry of a name; so does kubenv.
+            if !k.environment.is_empty() && !out.iter().any(|o| o.context == k.context) {
+                out.push(k);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Switches back from an environment context to the context that was current before.

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod audit;
 pub mod cluster;
+pub mod completion;
 pub mod config;
 pub mod cost;
 pub mod env;

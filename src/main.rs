@@ -6,6 +6,8 @@ mod output;
 use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
 
 fn main() {
+    // A TAB in a shell (or `kubectl kubenv <TAB>`) asks kubenv; answer and exit.
+    cli::completions::complete_if_asked();
     // Installed as `kubectl-kubenv`, kubenv is the kubectl plugin `kubectl kubenv`.
     let plugin = std::env::args_os()
         .next()
@@ -60,7 +62,10 @@ fn main() {
                     e.exit_code()
                 }
             },
-            _ = tokio::signal::ctrl_c() => {
+            // While `connect -- CMD` runs a child, Ctrl-C is the child's: kubenv waits for it.
+            _ = async {
+                while tokio::signal::ctrl_c().await.is_ok() && cli::connect::child_running() {}
+            } => {
                 out.error(&kubenv::Error::Interrupted.to_string());
                 kubenv::error::exit::INTERRUPTED
             }

@@ -28,6 +28,7 @@ fn install_script_installs_idempotently_and_uninstalls() {
     for f in [
         "bin/kubenv",
         "bin/kubectl-kubenv",
+        "bin/kubectl_complete-kubenv",
         "share/bash-completion/completions/kubenv",
         "share/zsh/site-functions/_kubenv",
         "share/fish/vendor_completions.d/kubenv.fish",
@@ -102,11 +103,16 @@ fn completions_for_every_shell_and_dynamic_names() {
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("kubenv"), "{shell}");
     }
+    // The scripts only register kubenv: every TAB asks the binary (COMPLETE=SHELL), which
+    // completes environment names from the cluster (tests/e2e/completion.rs runs the shells).
     let (_, bash, _) = run(Command::new(KUBENV).args(["completions", "bash"]));
-    assert!(
-        bash.contains("kubenv list -o name"),
-        "environment names complete from the cluster"
-    );
+    assert!(bash.contains("COMPLETE=\"bash\""), "{bash}");
+    let (code, out, _) = run(Command::new(KUBENV)
+        .args(["--", "kubenv", "con"])
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "1"));
+    assert_eq!(code, 0);
+    assert!(out.contains("connect"), "{out}");
     let (code, _, err) = run(Command::new(KUBENV).args(["completions", "tcsh"]));
     assert_eq!(code, 2, "{err}");
 }

@@ -8,7 +8,10 @@ use kubenv::kubeconfig::{self, EnvEntry};
 use kubenv::token::{self, DEFAULT_TOKEN_TTL};
 use kubenv::{Error, Result};
 use serde_json::json;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Credentials {
@@ -60,11 +63,31 @@ fn token_ttl(s: Option<&str>) -> Result<Duration> {
     }
 }
 
+/// How the exec plugin entry is written: for the user's kubeconfig, the command as PATH
+/// finds it (survives upgrades); for the temporary kubeconfig of `-- CMD`, the running
+/// binary itself and the kubeconfig files in force, since KUBECONFIG then names the
+/// temporary file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExecFor {
+    UserKubeconfig,
+    Child,
+}
+
 /// Builds the kubeconfig entries for an environment with the chosen credentials.
-async fn entry(ctx: &Ctx, host: &Host, env: &Environment, creds: Credentials, ttl: Duration) -> Result<EnvEntry> {
+async fn entry(
+    host: &Host,
+    env: &Environment,
+    creds: Credentials,
+    ttl: Duration,
+    exec_for: ExecFor,
+) -> Result<EnvEntry> {
     let user = match creds {
         Credentials::Exec => {
             let exe = std::env::current_exe().map_err(|e| Error::io("finding the kubenv binary", e))?;
+            let command = match exec_for {
+                ExecFor::UserKubeconfig => kubeconfig::exec_command(&exe, std::env::var_os("PATH").as_deref()),
+                ExecFor::Child => exe.to_string_lossy().into_owned(),
+            };
             let mut args = vec![
                 "token".to_string(),
                 env.name.clone(),
@@ -82,14 +105,29 @@ async fn entry(ctx: &Ctx, host: &Host, env: &Environment, creds: Credentials, tt
                 args.push("--token-ttl".into());
                 args.push(format!("{}s", ttl.as_secs()));
             }
+            let exec_env = match exec_for {
+                ExecFor::Child if host.explicit_kubeconfig.is_none() => {
+                    let files: Vec<_> = host
+                        .paths
+                        .iter()
+                        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+                        .collect();
+                    let list =
+                        std::env::join_paths(files).map_err(|e| Error::Other(format!("kubeconfig paths: {e}")))?;
+                    json!([{"name": "KUBECONFIG", "value": list.to_string_lossy()}])
+                }
+                _ => serde_json::Value::Null,
+            };
             Some(json!({"exec": {
                 "apiVersion": "client.authentication.k8s.io/v1beta1",
-                "command": exe.to_string_lossy(),
+                "command": command,
                 "args": args,
-                "env": null,
+                "env": exec_env,
                 "provideClusterInfo": true,
                 "interactiveMode": "Never",
-                "installHint": "kubenv mints this context's credentials; install it (see its README) or reconnect with `kubenv connect --credentials token`",
+                "installHint": "kubectl runs `kubenv token` for this context: put kubenv on your PATH \
+                                (./install.sh in a kubenv checkout installs it), then retry; \
+                                or reconnect with `kubenv connect NAME --credentials token`",
             }}))
         }
         Credentials::Token => {
@@ -98,7 +136,6 @@ async fn entry(ctx: &Ctx, host: &Host, env: &Environment, creds: Credentials, tt
         }
         Credentials::Host => None,
     };
-    let _ = ctx;
     let mut cluster = serde_json::to_value(&host.cluster).map_err(|e| Error::Other(e.to_string()))?;
     if let Some(o) = cluster.as_object_mut() {
         o.remove("extensions");
@@ -123,7 +160,15 @@ pub async fn connect_env(
     switch: bool,
     ttl: Option<Duration>,
 ) -> Result<std::path::PathBuf> {
-    let e = entry(ctx, host, env, creds, ttl.unwrap_or(DEFAULT_TOKEN_TTL)).await?;
+    let _ = ctx;
+    let e = entry(
+        host,
+        env,
+        creds,
+        ttl.unwrap_or(DEFAULT_TOKEN_TTL),
+        ExecFor::UserKubeconfig,
+    )
+    .await?;
     kubeconfig::write_env(&host.paths, &e, switch)
 }
 
@@ -168,22 +213,25 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         host.deadline("wake", sleep::wake(&host, &env, &step)).await?;
         ctx.out.note(&format!("environment {name} was asleep; woke it"));
     }
-    if a.print || !a.command.is_empty() {
+    if a.print {
         let t = host
             .deadline("a token", token::mint(&host, &env.name, &env.namespace, ttl, &step))
             .await?;
-        let mut e = entry(ctx, &host, &env, Credentials::Host, ttl).await?;
+        let mut e = entry(&host, &env, Credentials::Host, ttl, ExecFor::Child).await?;
         e.user = Some(json!({"token": t.token}));
         let doc = e.standalone();
         progress.finish();
-        if a.print {
-            match ctx.out.format {
-                Format::Json => ctx.out.value(&doc),
-                _ => ctx.out.out(&kubeconfig::to_yaml(&doc)?),
-            }
-            return Ok(0);
+        match ctx.out.format {
+            Format::Json => ctx.out.value(&doc),
+            _ => ctx.out.out(&kubeconfig::to_yaml(&doc)?),
         }
-        return run_with(ctx, &doc, &a.command).await;
+        return Ok(0);
+    }
+    if !a.command.is_empty() {
+        // The exec plugin, not an embedded token: a long shell outlives any one token.
+        let e = entry(&host, &env, Credentials::Exec, ttl, ExecFor::Child).await?;
+        progress.finish();
+        return run_with(ctx, &e.standalone(), &a.command).await;
     }
     let no_switch = a.no_switch || ctx.config.switch_context == Some(false);
     let (path, touched) = futures::join!(
@@ -207,36 +255,93 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     Ok(0)
 }
 
-/// Runs a command with a temporary KUBECONFIG holding only the environment.
+/// While a `-- CMD` child runs, kubenv's own Ctrl-C handling stands back: the signal is
+/// the child's to act on, and kubenv waits for it.
+static CHILD_RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// Whether a `-- CMD` child owns the terminal's signals right now.
+pub fn child_running() -> bool {
+    CHILD_RUNNING.load(Ordering::SeqCst)
+}
+
+struct ChildRunning;
+
+impl ChildRunning {
+    fn start() -> ChildRunning {
+        CHILD_RUNNING.store(true, Ordering::SeqCst);
+        ChildRunning
+    }
+}
+
+impl Drop for ChildRunning {
+    fn drop(&mut self) {
+        CHILD_RUNNING.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Runs a command with a temporary KUBECONFIG holding only the environment. The file lives
+/// in a private folder (random name, 0700) that is removed however this ends: the child's
+/// exit, an error, or a signal (forwarded to the child, which kubenv then waits for).
 async fn run_with(ctx: &Ctx, doc: &serde_json::Value, cmd: &[String]) -> Result<i32> {
-    let dir = std::env::temp_dir().join(format!("kubenv-run-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating a temporary folder", e))?;
-    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .map_err(|e| Error::io("securing a temporary folder", e))?;
-    let path = dir.join("kubeconfig");
-    let result = async {
-        kubeconfig::write_standalone(&path, doc)?;
-        ctx.out
-            .debug(&format!("running {:?} with KUBECONFIG={}", cmd, path.display()));
-        let mut child = tokio::process::Command::new(&cmd[0])
-            .args(&cmd[1..])
-            .env("KUBECONFIG", &path)
-            .spawn()
-            .map_err(|e| Error::InvalidInput(format!("cannot run {:?}: {e}", cmd[0])))?;
-        // Ctrl-C reaches the child too (same process group); wait for it to finish.
-        loop {
-            tokio::select! {
-                s = child.wait() => {
-                    let s = s.map_err(|e| Error::io("waiting for the command", e))?;
-                    return Ok(s.code().unwrap_or(128 + std::os::unix::process::ExitStatusExt::signal(&s).unwrap_or(1)));
-                }
-                _ = tokio::signal::ctrl_c() => {}
-            }
+    let dir = tempfile::Builder::new()
+        .prefix("kubenv-run-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .map_err(|e| Error::io("creating a private temporary folder", e))?;
+    let path = dir.path().join("kubeconfig");
+    kubeconfig::write_standalone(&path, doc)?;
+    ctx.out
+        .debug(&format!("running {:?} with KUBECONFIG={}", cmd, path.display()));
+    let mut term = signal(SignalKind::terminate()).map_err(|e| Error::io("watching for signals", e))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| Error::io("watching for signals", e))?;
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| Error::io("watching for signals", e))?;
+    let _running = ChildRunning::start();
+    let mut child = tokio::process::Command::new(&cmd[0])
+        .args(&cmd[1..])
+        .env("KUBECONFIG", &path)
+        .spawn()
+        .map_err(|e| Error::CommandNotRun {
+            command: cmd[0].clone(),
+            message: e.to_string(),
+        })?;
+    // On a terminal, Ctrl-C already reached the child (same foreground process group);
+    // sending it again would count as a second Ctrl-C. Elsewhere (`kill -INT`, a CI runner
+    // cancelling the step) only kubenv got it.
+    let forward_int = !std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let pid = child.id();
+    let status = loop {
+        tokio::select! {
+            s = child.wait() => break s.map_err(|e| Error::io("waiting for the command", e))?,
+            _ = term.recv() => forward(pid, Signal::Term),
+            _ = hup.recv() => forward(pid, Signal::Hup),
+            _ = int.recv() => if forward_int { forward(pid, Signal::Int) },
+        }
+    };
+    drop(dir);
+    Ok(status
+        .code()
+        .unwrap_or_else(|| 128 + std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(1)))
+}
+
+enum Signal {
+    Int,
+    Term,
+    Hup,
+}
+
+fn forward(pid: Option<u32>, sig: Signal) {
+    let sig = match sig {
+        Signal::Int => libc::SIGINT,
+        Signal::Term => libc::SIGTERM,
+        Signal::Hup => libc::SIGHUP,
+    };
+    if let Some(pid) = pid.and_then(|p| libc::pid_t::try_from(p).ok()) {
+        // SAFETY: kill(2) with a pid kubenv spawned and has not reaped yet (it is reaped
+        // only by the wait above), so the pid cannot have been reused.
+        unsafe {
+            libc::kill(pid, sig);
         }
     }
-    .await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
 }
 
 #[derive(clap::Args, Debug)]

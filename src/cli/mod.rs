@@ -9,6 +9,7 @@ pub mod create;
 pub mod delete;
 pub mod gc;
 pub mod list;
+pub mod prune;
 pub mod sleep;
 pub mod token;
 
@@ -85,6 +86,8 @@ pub enum Command {
     Connect(connect::Args),
     /// Switch kubectl back to the context in use before `connect`
     Disconnect(connect::DisconnectArgs),
+    /// Remove kubeconfig contexts of environments that no longer exist
+    Prune(prune::Args),
     /// Print a short-lived credential for an environment (kubectl exec plugin)
     Token(token::Args),
     /// Scale an environment's workloads to zero and block new pods
@@ -163,6 +166,7 @@ pub async fn run(cli: Cli, config: kubenv::config::UserConfig) -> Result<i32> {
         Command::Get(a) => list::run_get(&ctx, a).await,
         Command::Connect(a) => connect::run(&ctx, a).await,
         Command::Disconnect(a) => connect::run_disconnect(&ctx, a).await,
+        Command::Prune(a) => prune::run(&ctx, a).await,
         Command::Token(a) => token::run(&ctx, a).await,
         Command::Sleep(a) => sleep::run(&ctx, a, true).await,
         Command::Wake(a) => sleep::run(&ctx, a, false).await,

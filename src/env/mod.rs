@@ -7,6 +7,7 @@ pub mod gc;
 pub mod lock;
 pub mod objects;
 pub mod ops;
+pub mod prune;
 pub mod ready;
 pub mod sleep;
 

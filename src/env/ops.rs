@@ -693,3 +693,21 @@ pub fn now_rfc3339() -> String {
     let now = jiff::Timestamp::now();
     now.round(jiff::Unit::Second).unwrap_or(now).to_string()
 }
+
+/// The environments on the host (whoever owns them) as (name, namespace), with one
+/// cluster-wide list call; for telling which kubeconfig contexts are stale and for
+/// completing names. Namespaces being deleted are left out: they are gone for good.
+pub async fn environment_namespaces(host: &Host) -> Result<Vec<(String, String)>> {
+    let ns_api: Api<Namespace> = Api::all(host.client.clone());
+    let lp = ListParams::default().labels(&managed_selector());
+    let nss = ns_api.list_metadata(&lp).await.map_err(|e| host.map(e))?;
+    Ok(nss
+        .items
+        .into_iter()
+        .filter(|ns| ns.metadata.deletion_timestamp.is_none())
+        .filter_map(|ns| {
+            let env = ns.metadata.labels.as_ref()?.get(LABEL_ENV)?.clone();
+            Some((env, ns.metadata.name?))
+        })
+        .collect())
+}

@@ -192,19 +192,30 @@ impl Sandbox {
     }
 
     pub fn kubenv_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(KUBENV);
-        cmd.args(args)
-            .env_clear()
+        let mut cmd = self.command(Path::new(KUBENV));
+        cmd.args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("kubenv runs"))
+    }
+
+    /// A command (a kubenv binary, kubectl, a shell) with this sandbox's environment: its
+    /// kubeconfig, cache and HOME, no terminal.
+    pub fn command(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.path("home"))
             .env("KUBECONFIG", &self.kubeconfig)
             .env("KUBENV_CACHE_DIR", self.path("cache"))
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        Run::from(cmd.output().expect("kubenv runs"))
+        cmd
+    }
+
+    pub fn run(&self, cmd: &mut Command) -> Run {
+        Run::from(cmd.output().expect("the command runs"))
     }
 
     /// kubectl as cluster admin, independent of anything kubenv wrote.

@@ -209,3 +209,183 @@ fn tokens_never_reach_stderr_even_verbose() {
         assert!(!r.stderr.contains(&t) && !r.stderr.contains(&token), "{verb:?}");
     }
 }
+
+/// The exec command of user entries in a kubeconfig, by user name.
+fn exec_commands(kc: &Value) -> std::collections::BTreeMap<String, String> {
+    kc["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| {
+            Some((
+                u["name"].as_str()?.to_string(),
+                u["user"]["exec"]["command"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn exec_contexts_name_kubenv_on_path_and_survive_an_upgrade() {
+    use std::path::Path;
+    let s = Sandbox::new();
+    let a = s.name("upa");
+    let b = s.name("upb");
+    // A packaged install: bin/kubenv -> cellar/1/kubenv, as brew or krew lay it out.
+    let install = |version: &str| {
+        let dir = s.path(&format!("cellar/{version}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(KUBENV, dir.join("kubenv")).unwrap();
+        let link = s.path("bin/kubenv");
+        std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(dir.join("kubenv"), &link).unwrap();
+    };
+    install("1");
+    let path_with_bin = format!("{}:{}", s.path("bin").display(), std::env::var("PATH").unwrap());
+    // A user entry of the user's own that looks like kubenv's but is not in a kubenv context.
+    let mut v = s.read_kubeconfig();
+    v["users"].as_array_mut().unwrap().push(serde_json::json!({"name": "mine", "user": {"exec": {
+        "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "/gone/bin/kubenv", "args": ["token", "x"]}}}));
+    std::fs::write(&s.kubeconfig, serde_saphyr::to_string(&v).unwrap()).unwrap();
+
+    // Off PATH (as the tests run target/debug/kubenv), the absolute path is written.
+    let cellar1 = s.path("cellar/1/kubenv");
+    s.run(s.command(&cellar1).args(["create", &a, "--no-switch"])).ok();
+    let cmds = exec_commands(&s.read_kubeconfig());
+    assert_eq!(cmds[&format!("kubenv-{a}")], cellar1.to_str().unwrap());
+
+    // Through PATH: the bare name, and the older entry of the same binary moves to it too.
+    s.run(
+        s.command(&s.path("bin/kubenv"))
+            .env("PATH", &path_with_bin)
+            .args(["create", &b, "--no-switch"]),
+    )
+    .ok();
+    let cmds = exec_commands(&s.read_kubeconfig());
+    assert_eq!(cmds[&format!("kubenv-{b}")], "kubenv");
+    assert_eq!(cmds[&format!("kubenv-{a}")], "kubenv");
+    assert_eq!(cmds["mine"], "/gone/bin/kubenv", "not kubenv's entry: left alone");
+    let hint = s.read_kubeconfig()["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == format!("kubenv-{b}").as_str())
+        .unwrap()["user"]["exec"]["installHint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(hint.contains("PATH") && hint.contains("--credentials token"), "{hint}");
+
+    // The upgrade: the old binary is gone, a new one sits elsewhere behind the same link.
+    std::fs::remove_dir_all(s.path("cellar/1")).unwrap();
+    install("2");
+    for env in [&a, &b] {
+        let r = s.run(
+            std::process::Command::new("kubectl")
+                .args(["--context", &format!("kubenv-{env}"), "get", "configmaps", "-o", "name"])
+                .env("KUBECONFIG", &s.kubeconfig)
+                .env("KUBENV_CACHE_DIR", s.path("cache"))
+                .env("HOME", s.path("home"))
+                .env("PATH", &path_with_bin),
+        );
+        assert_eq!(r.code, 0, "kubectl in kubenv-{env} after the upgrade: {}", r.stderr);
+    }
+
+    // An entry naming a kubenv that no longer exists is rewritten on the next connect.
+    let mut v = s.read_kubeconfig();
+    for u in v["users"].as_array_mut().unwrap() {
+        if u["name"] == format!("kubenv-{a}").as_str() {
+            u["user"]["exec"]["command"] = serde_json::json!(s.path("cellar/0/kubenv").to_str().unwrap());
+        }
+    }
+    std::fs::write(&s.kubeconfig, serde_saphyr::to_string(&v).unwrap()).unwrap();
+    s.run(
+        s.command(Path::new("kubenv"))
+            .env("PATH", &path_with_bin)
+            .args(["connect", &b, "--no-switch"]),
+    )
+    .ok();
+    let cmds = exec_commands(&s.read_kubeconfig());
+    assert_eq!(cmds[&format!("kubenv-{a}")], "kubenv");
+    assert_eq!(cmds["mine"], "/gone/bin/kubenv");
+}
+
+#[test]
+fn prune_removes_only_contexts_of_environments_that_are_gone() {
+    let s = Sandbox::new();
+    let a = s.name("pra");
+    let b = s.name("prb");
+    let mut v = s.read_kubeconfig();
+    v["clusters"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "mine", "cluster": {"server": "https://mine.example:6443", "x-vendor": 1}}));
+    v["users"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "mine", "user": {"token": "abc"}}));
+    // The user's own context named like kubenv's, without kubenv's extension: never a candidate.
+    v["contexts"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "kubenv-mine", "context": {"cluster": "mine", "user": "mine"}}));
+    std::fs::write(&s.kubeconfig, serde_saphyr::to_string(&v).unwrap()).unwrap();
+    s.kubenv(&["create", &a, "--no-switch"]).ok();
+    s.kubenv(&["create", &b, "--no-switch"]).ok();
+    let before_bytes = std::fs::read(&s.kubeconfig).unwrap();
+    let before = s.read_kubeconfig();
+
+    // Nothing is stale yet.
+    assert_eq!(
+        s.kubenv(&["prune", "-o", "json"]).ok().json()["removed"],
+        serde_json::json!([])
+    );
+    assert_eq!(std::fs::read(&s.kubeconfig).unwrap(), before_bytes);
+
+    // An admin deletes an environment's namespace behind kubenv's back.
+    s.admin(&["delete", "namespace", &format!("env-{a}"), "--wait=false"])
+        .ok();
+    let dry = s.kubenv(&["prune", "--dry-run"]).ok();
+    assert!(
+        dry.stdout.contains(&format!("would remove context kubenv-{a}")),
+        "{dry:?}"
+    );
+    assert!(!dry.stdout.contains(&format!("kubenv-{b}")), "{dry:?}");
+    assert_eq!(
+        std::fs::read(&s.kubeconfig).unwrap(),
+        before_bytes,
+        "--dry-run changed nothing"
+    );
+
+    let r = s.kubenv(&["prune", "-o", "json"]).ok().json();
+    let removed: Vec<&str> = r["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["context"].as_str().unwrap())
+        .collect();
+    assert_eq!(removed, [format!("kubenv-{a}").as_str()], "{r}");
+    assert_eq!(r["dryRun"], false);
+
+    // Exactly that context and its user went; everything else is as it was.
+    let mut want = before.clone();
+    for (list, name) in [("contexts", format!("kubenv-{a}")), ("users", format!("kubenv-{a}"))] {
+        want[list]
+            .as_array_mut()
+            .unwrap()
+            .retain(|e| e["name"] != name.as_str());
+    }
+    assert_eq!(s.read_kubeconfig(), want);
+    let names = s.kubectl(&["config", "get-contexts", "-o", "name"]).ok().stdout;
+    let mut names: Vec<&str> = names.lines().collect();
+    names.sort();
+    let mut expected: Vec<String> = contexts(&want);
+    expected.sort();
+    assert_eq!(names, expected);
+    s.kubectl(&["--context", &format!("kubenv-{b}"), "get", "configmaps"])
+        .ok();
+    // Running it again finds nothing more.
+    let again = s.kubenv(&["prune", "-o", "name"]).ok();
+    assert_eq!(again.stdout.trim(), "");
+}

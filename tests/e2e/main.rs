@@ -3,8 +3,11 @@
 
 mod ci;
 mod common;
+mod completion;
+mod connect;
 mod errors;
 mod faults;
+mod http1;
 mod kubeconfig;
 mod lifecycle;
 mod platform;
