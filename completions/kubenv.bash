@@ -58,6 +58,9 @@ _kubenv() {
             kubenv,ls)
                 cmd="kubenv__subcmd__list"
                 ;;
+            kubenv,name)
+                cmd="kubenv__subcmd__name"
+                ;;
             kubenv,rm)
                 cmd="kubenv__subcmd__delete"
                 ;;
@@ -69,6 +72,9 @@ _kubenv() {
                 ;;
             kubenv,token)
                 cmd="kubenv__subcmd__token"
+                ;;
+            kubenv,version)
+                cmd="kubenv__subcmd__version"
                 ;;
             kubenv,wake)
                 cmd="kubenv__subcmd__wake"
@@ -160,6 +166,9 @@ _kubenv() {
             kubenv__subcmd__help,list)
                 cmd="kubenv__subcmd__help__subcmd__list"
                 ;;
+            kubenv__subcmd__help,name)
+                cmd="kubenv__subcmd__help__subcmd__name"
+                ;;
             kubenv__subcmd__help,sleep)
                 cmd="kubenv__subcmd__help__subcmd__sleep"
                 ;;
@@ -168,6 +177,9 @@ _kubenv() {
                 ;;
             kubenv__subcmd__help,token)
                 cmd="kubenv__subcmd__help__subcmd__token"
+                ;;
+            kubenv__subcmd__help,version)
+                cmd="kubenv__subcmd__help__subcmd__version"
                 ;;
             kubenv__subcmd__help,wake)
                 cmd="kubenv__subcmd__help__subcmd__wake"
@@ -194,7 +206,7 @@ _kubenv() {
 
     case "${cmd}" in
         kubenv)
-            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version create list ls get connect disconnect token sleep wake delete rm extend templates gc history cost admin completions help"
+            opts="-o -q -v -y -h -V --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version create list ls get connect disconnect token sleep wake delete rm extend templates gc history cost admin completions name version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -209,11 +221,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -228,7 +240,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__admin)
-            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version init check policy help"
+            opts="-o -q -v -y -h -V --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version init check policy help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -243,11 +255,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -262,7 +274,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__admin__subcmd__check)
-            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,11 +289,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -394,7 +406,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__admin__subcmd__init)
-            opts="-o -q -v -y -h -V --policy --dry-run --engineers-group --admins-group --gc-cronjob-image --gc-schedule --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --policy --dry-run --engineers-group --admins-group --gc-cronjob-image --gc-schedule --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -429,11 +441,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -448,7 +460,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__admin__subcmd__policy)
-            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version show validate help"
+            opts="-o -q -v -y -h -V --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version show validate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,11 +475,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -538,7 +550,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__admin__subcmd__policy__subcmd__show)
-            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -553,11 +565,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -572,7 +584,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__admin__subcmd__policy__subcmd__validate)
-            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,11 +599,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -606,7 +618,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__completions)
-            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version bash elvish fish powershell zsh"
+            opts="-o -q -v -y -h -V --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -621,11 +633,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -640,7 +652,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__connect)
-            opts="-o -q -v -y -h -V --print --credentials --token-ttl --no-switch --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --print --credentials --token-ttl --no-switch --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -663,11 +675,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -682,7 +694,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__cost)
-            opts="-o -q -v -y -h -V --by --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --by --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -701,11 +713,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -720,12 +732,28 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__create)
-            opts="-o -q -v -y -h -V --team --ttl --owner --template --wait --wait-timeout --if-not-exists --no-connect --no-switch --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-l -o -q -v -y -h -V --from-branch --label --annotation --team --ttl --owner --template --wait --wait-timeout --if-not-exists --no-connect --no-switch --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --from-branch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --annotation)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --team)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -755,11 +783,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -774,7 +802,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__delete)
-            opts="-o -q -v -y -h -V --wait --ignore-not-found --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --wait --ignore-not-found --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -789,11 +817,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -808,7 +836,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__disconnect)
-            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -823,11 +851,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -842,7 +870,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__extend)
-            opts="-o -q -v -y -h -V --ttl --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --ttl --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -861,11 +889,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -880,7 +908,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__gc)
-            opts="-o -q -v -y -h -V --dry-run --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --dry-run --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -895,11 +923,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -914,7 +942,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__get)
-            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -929,11 +957,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -948,7 +976,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__help)
-            opts="create list get connect disconnect token sleep wake delete extend templates gc history cost admin completions help"
+            opts="create list get connect disconnect token sleep wake delete extend templates gc history cost admin completions name version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1213,6 +1241,20 @@ _kubenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubenv__subcmd__help__subcmd__name)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubenv__subcmd__help__subcmd__sleep)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1255,6 +1297,20 @@ _kubenv() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubenv__subcmd__help__subcmd__version)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubenv__subcmd__help__subcmd__wake)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1270,7 +1326,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__history)
-            opts="-o -q -v -y -h -V --since --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --since --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1289,11 +1345,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -1308,7 +1364,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__list)
-            opts="-A -l -o -q -v -y -h -V --all --owner --team --selector --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-A -l -w -o -q -v -y -h -V --all --owner --team --selector --watch --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1339,11 +1395,49 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubenv__subcmd__name)
+            opts="-o -q -v -y -h -V --max-length --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --max-length)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -1358,7 +1452,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__sleep)
-            opts="-o -q -v -y -h -V --wait --wait-timeout --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --wait --wait-timeout --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1377,11 +1471,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -1396,7 +1490,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__templates)
-            opts="-o -q -v -y -h -V --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1411,11 +1505,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -1430,7 +1524,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__token)
-            opts="-o -q -v -y -h -V --namespace --token-ttl --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --namespace --token-ttl --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1453,11 +1547,45 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kubenv__subcmd__version)
+            opts="-o -q -v -y -h -V --client --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -1472,7 +1600,7 @@ _kubenv() {
             return 0
             ;;
         kubenv__subcmd__wake)
-            opts="-o -q -v -y -h -V --wait --wait-timeout --kubeconfig --context --output --quiet --verbose --yes --timeout --help --version"
+            opts="-o -q -v -y -h -V --wait --wait-timeout --kubeconfig --context --output --no-headers --quiet --verbose --yes --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1491,11 +1619,11 @@ _kubenv() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table json yaml name" -- "${cur}"))
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)

@@ -23,6 +23,13 @@ pub enum Error {
     #[error("{0}")]
     InvalidInput(String),
 
+    #[error("invalid {flag} {given:?}: {reason}")]
+    InvalidMetadata {
+        flag: String,
+        given: String,
+        reason: String,
+    },
+
     #[error("environment {name:?} not found (namespace {namespace}); run `kubenv list -A` to see the environments")]
     NotFound { name: String, namespace: String },
 
@@ -122,7 +129,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::InvalidName { .. } | Error::InvalidInput(_) | Error::Kubeconfig { .. } => exit::USAGE,
+            Error::InvalidName { .. }
+            | Error::InvalidInput(_)
+            | Error::InvalidMetadata { .. }
+            | Error::Kubeconfig { .. } => exit::USAGE,
             Error::NotFound { .. } => exit::NOT_FOUND,
             Error::OwnedByOther { .. }
             | Error::AlreadyYours { .. }

@@ -24,26 +24,26 @@ fn main() {
     let config = match kubenv::config::load() {
         Ok(c) => c,
         Err(e) => {
-            output::Output::new(cli.global.output, cli.global.quiet, cli.global.verbose).error(&e.to_string());
+            output::Output::new(cli.global.output.clone(), cli.global.quiet, cli.global.verbose).error(&e.to_string());
             std::process::exit(e.exit_code());
         }
     };
     if matches.value_source("output") == Some(ValueSource::DefaultValue)
         && let Some(o) = &config.output
     {
-        match <output::Format as clap::ValueEnum>::from_str(o, true) {
+        match output::Format::parse(o) {
             Ok(f) => cli.global.output = f,
-            Err(_) => {
+            Err(why) => {
                 let e = kubenv::Error::InvalidInput(format!(
-                    "output {o:?} from {} or KUBENV_OUTPUT is not one of table, json, yaml, name",
+                    "output {o:?} from {} or KUBENV_OUTPUT: {why}",
                     kubenv::config::path().display()
                 ));
-                output::Output::new(cli.global.output, false, 0).error(&e.to_string());
+                output::Output::new(cli.global.output.clone(), false, 0).error(&e.to_string());
                 std::process::exit(e.exit_code());
             }
         }
     }
-    let out = output::Output::new(cli.global.output, cli.global.quiet, cli.global.verbose);
+    let out = output::Output::new(cli.global.output.clone(), cli.global.quiet, cli.global.verbose);
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -60,7 +60,13 @@ fn main() {
                     e.exit_code()
                 }
             },
-            _ = tokio::signal::ctrl_c() => {
+            // A command that ends cleanly on Ctrl-C (`list --watch`) gets to do so.
+            _ = async {
+                let _ = tokio::signal::ctrl_c().await;
+                if output::handles_interrupt() {
+                    std::future::pending::<()>().await;
+                }
+            } => {
                 out.error(&kubenv::Error::Interrupted.to_string());
                 kubenv::error::exit::INTERRUPTED
             }

@@ -8,6 +8,7 @@ mod faults;
 mod kubeconfig;
 mod lifecycle;
 mod platform;
+mod preview;
 mod requests;
 mod security;
 mod tenancy;
