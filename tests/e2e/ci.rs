@@ -48,10 +48,30 @@ fn workdir(s: &Sandbox) -> std::path::PathBuf {
     std::fs::create_dir_all(w.join("k8s")).unwrap();
     std::fs::write(
         w.join("k8s/app.yaml"),
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: preview-app\ndata:\n  version: \"1\"\n---\n\
-         apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  rules:\n\
-         - host: preview.example.com\n    http:\n      paths:\n      - path: /\n        pathType: Prefix\n\
-         \x20       backend:\n          service:\n            name: web\n            port:\n              number: 80\n",
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: preview-app
+data:
+  version: "1"
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+spec:
+  rules:
+  - host: preview.example.com
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service:
+            name: web
+            port:
+              number: 80
+"#,
     )
     .unwrap();
     w
