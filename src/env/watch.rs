@@ -123,30 +123,37 @@ pub async fn watch(host: &Host, opts: &ListOptions, on: &mut (dyn FnMut(Change, 
             st.show(&n);
         }
         // Watch both until one expires (410): then re-list.
+        let mut failures = 0u32;
         'watching: loop {
             let wp = WatchParams::default().labels(&sel).timeout(WATCH_SECONDS);
-            let ns_stream = ns_api
-                .watch(&wp, &ns_rv)
-                .await
-                .map_err(|e| host.map(e))?
-                .map_ok(Ev::Ns)
-                .boxed();
-            let stream = if st.quotas_readable {
-                let qwp = WatchParams::default()
-                    .labels(&qsel)
-                    .fields(&qfields)
-                    .timeout(WATCH_SECONDS);
-                let q_stream = q_api
-                    .watch(&qwp, &q_rv)
-                    .await
-                    .map_err(|e| host.map(e))?
-                    .map_ok(Ev::Quota)
-                    .boxed();
-                futures::stream::select(ns_stream, q_stream).boxed()
-            } else {
-                ns_stream
+            let qwp = WatchParams::default()
+                .labels(&qsel)
+                .fields(&qfields)
+                .timeout(WATCH_SECONDS);
+            let opened = async {
+                let ns_stream = ns_api.watch(&wp, &ns_rv).await?.map_ok(Ev::Ns).boxed();
+                Ok::<_, kube::Error>(if st.quotas_readable {
+                    let q_stream = q_api.watch(&qwp, &q_rv).await?.map_ok(Ev::Quota).boxed();
+                    futures::stream::select(ns_stream, q_stream).boxed()
+                } else {
+                    ns_stream
+                })
+            }
+            .await;
+            // The command's deadline does not bound a watch, so its requests get no retries
+            // from the client after it: a few of its own ride out a blip of the API server.
+            let mut stream = match opened {
+                Ok(s) => {
+                    failures = 0;
+                    s
+                }
+                Err(_) if failures < 5 => {
+                    failures += 1;
+                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                    continue 'watching;
+                }
+                Err(e) => return Err(host.map(e)),
             };
-            let mut stream = stream;
             loop {
                 match stream.next().await {
                     // The server closed a watch (its timeout): resume both from where they were.
