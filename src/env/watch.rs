@@ -2,7 +2,8 @@
 //! watches on namespaces (kubenv's label selector) and on kubenv's quotas, so a new
 //! environment turns from `Incomplete` to `Active` when its guardrails land, and usage shows.
 //! Runs until the caller stops it (Ctrl-C); watches that the server ends are resumed from the
-//! last resource version, and a full re-list repairs an expired one (HTTP 410).
+//! last resource version, and a full re-list repairs an expired one (HTTP 410). Engineers may
+//! list quotas but not watch them: for them quotas are re-listed every few seconds instead.
 
 use super::ops::{ListOptions, list_filter, list_selectors};
 use super::*;
@@ -18,9 +19,13 @@ pub type Change = &'static str;
 /// Seconds a watch request stays open before the server ends it and it is resumed.
 const WATCH_SECONDS: u32 = 240;
 
+/// How often quotas are re-listed when the caller may list but not watch them.
+const QUOTA_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
 enum Ev {
     Ns(WatchEvent<Namespace>),
     Quota(WatchEvent<ResourceQuota>),
+    Poll,
 }
 
 struct State<'a> {
@@ -124,6 +129,7 @@ pub async fn watch(host: &Host, opts: &ListOptions, on: &mut (dyn FnMut(Change, 
         }
         // Watch both until one expires (410): then re-list.
         let mut failures = 0u32;
+        let mut quota_watch = true;
         'watching: loop {
             let wp = WatchParams::default().labels(&sel).timeout(WATCH_SECONDS);
             let qwp = WatchParams::default()
@@ -131,13 +137,26 @@ pub async fn watch(host: &Host, opts: &ListOptions, on: &mut (dyn FnMut(Change, 
                 .fields(&qfields)
                 .timeout(WATCH_SECONDS);
             let opened = async {
-                let ns_stream = ns_api.watch(&wp, &ns_rv).await?.map_ok(Ev::Ns).boxed();
-                Ok::<_, kube::Error>(if st.quotas_readable {
-                    let q_stream = q_api.watch(&qwp, &q_rv).await?.map_ok(Ev::Quota).boxed();
-                    futures::stream::select(ns_stream, q_stream).boxed()
-                } else {
-                    ns_stream
-                })
+                let mut streams = vec![ns_api.watch(&wp, &ns_rv).await?.map_ok(Ev::Ns).boxed()];
+                if st.quotas_readable && quota_watch {
+                    match q_api.watch(&qwp, &q_rv).await {
+                        Ok(q) => streams.push(q.map_ok(Ev::Quota).boxed()),
+                        // The engineer role may list quotas but not watch them: poll instead.
+                        Err(e) if api_code(&e) == Some(403) => quota_watch = false,
+                        Err(e) => return Err(e),
+                    }
+                }
+                if st.quotas_readable && !quota_watch {
+                    let tick = tokio::time::interval(QUOTA_POLL);
+                    streams.push(
+                        futures::stream::unfold(tick, |mut t| async move {
+                            t.tick().await;
+                            Some((Ok(Ev::Poll), t))
+                        })
+                        .boxed(),
+                    );
+                }
+                Ok::<_, kube::Error>(futures::stream::select_all(streams))
             }
             .await;
             // The command's deadline does not bound a watch, so its requests get no retries
@@ -147,7 +166,7 @@ pub async fn watch(host: &Host, opts: &ListOptions, on: &mut (dyn FnMut(Change, 
                     failures = 0;
                     s
                 }
-                Err(_) if failures < 5 => {
+                Err(e) if failures < 5 && api_code(&e) != Some(403) => {
                     failures += 1;
                     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
                     continue 'watching;
@@ -180,6 +199,19 @@ pub async fn watch(host: &Host, opts: &ListOptions, on: &mut (dyn FnMut(Change, 
                         WatchEvent::Bookmark(b) => ns_rv = b.metadata.resource_version,
                         WatchEvent::Error(_) => break 'watching,
                     },
+                    Some(Ok(Ev::Poll)) => {
+                        if let Ok(qs) = q_api.list(&qp).await {
+                            st.quotas = qs
+                                .items
+                                .into_iter()
+                                .map(|q| (q.metadata.namespace.clone().unwrap_or_default(), q))
+                                .collect();
+                            let names: Vec<String> = st.namespaces.keys().cloned().collect();
+                            for n in names {
+                                st.show(&n);
+                            }
+                        }
+                    }
                     Some(Ok(Ev::Quota(ev))) => match ev {
                         WatchEvent::Added(q) | WatchEvent::Modified(q) => {
                             q_rv = q.metadata.resource_version.clone().unwrap_or(q_rv);

@@ -558,14 +558,16 @@ fn wait_for(rx: &std::sync::mpsc::Receiver<String>, seen: &mut Vec<String>, f: i
     false
 }
 
+/// As an engineer, who may list quotas but not watch them (kubenv polls them instead).
 #[test]
 fn watch_sees_create_and_delete_and_ends_on_ctrl_c() {
     let s = Sandbox::new();
+    let (wendy, _) = s.user("wendy");
     let name = s.name("watch");
     let sel = format!("w={}", s.tag);
     let mut child = Command::new(KUBENV)
         .args(["list", "-w", "-l", &sel, "-o", "json"])
-        .env("KUBECONFIG", &s.kubeconfig)
+        .env("KUBECONFIG", &wendy)
         .env("HOME", s.path("home"))
         .env("KUBENV_CACHE_DIR", s.path("cache"))
         .stdin(Stdio::null())
@@ -577,7 +579,7 @@ fn watch_sees_create_and_delete_and_ends_on_ctrl_c() {
     let mut seen = Vec::new();
     // Give the watch time to start; nothing matches yet, so nothing is printed.
     std::thread::sleep(std::time::Duration::from_secs(2));
-    s.kubenv(&["create", &name, "--no-connect", "-l", &sel]).ok();
+    as_user(&s, &wendy, &["create", &name, "--no-connect", "-l", &sel]).ok();
     let ev =
         |l: &str| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not one JSON object a line ({e}): {l}"));
     assert!(
@@ -591,7 +593,7 @@ fn watch_sees_create_and_delete_and_ends_on_ctrl_c() {
         wait_for(&rx, &mut seen, |l| ev(l)["object"]["status"] == "Active"),
         "the guardrails land: {seen:?}"
     );
-    s.kubenv(&["delete", &name, "--yes"]).ok();
+    as_user(&s, &wendy, &["delete", &name, "--yes"]).ok();
     assert!(
         wait_for(&rx, &mut seen, |l| {
             let v = ev(l);
