@@ -318,7 +318,15 @@ pub fn branch_name(branch: &str, max_len: usize) -> String {
     if clean.is_empty() || is_reserved(&clean) || clean.starts_with("kube") {
         clean = format!("b-{clean}").trim_end_matches('-').to_string();
     }
-    clean.truncate(max_len - HASH_LEN - 1);
+    let room = max_len - HASH_LEN - 1;
+    if clean.len() > room {
+        // Cut at a word boundary when one is near, so no word ends half-way ("shoppi").
+        let cut_mid_word = clean.as_bytes()[room] != b'-';
+        clean.truncate(room);
+        if cut_mid_word && let Some(i) = clean.rfind('-').filter(|i| *i >= room / 2) {
+            clean.truncate(i);
+        }
+    }
     let clean = clean.trim_end_matches('-');
     format!(
         "{clean}-{:0width$x}",
@@ -502,6 +510,9 @@ mod branch_tests {
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
         let long = branch_name(&"x".repeat(200), 40);
         assert_eq!(long.len(), 40);
+        // Cut between words, not inside one.
+        let n = branch_name("feature/Checkout-Page_v2 shopping trolley", 40);
+        assert_eq!(n, format!("feature-checkout-page-v2-{:08x}", fnv1a(b"feature/Checkout-Page_v2 shopping trolley") & 0xffff_ffff));
         assert_eq!(branch_name(&"x".repeat(200), 20).len(), 20);
         assert_eq!(branch_name(&"x".repeat(200), 1).len(), BRANCH_NAME_MIN);
     }

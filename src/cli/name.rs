@@ -8,7 +8,7 @@ use kubenv::names::{BRANCH_NAME_MAX, BRANCH_NAME_MIN, MAX_NAMESPACE_LEN, branch_
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
-  kubenv name feature/Login-Page        feature-login-page-1f0c2a9e
+  kubenv name feature/Login-Page        feature-login-page-d95e5a61
   kubenv name main                      main (already a valid name: kept as it is)
   ENV=$(kubenv name \"$CI_COMMIT_REF_NAME\")
 
