@@ -35,6 +35,9 @@ pub struct Host {
     pub explicit_kubeconfig: Option<PathBuf>,
     pub user_name: String,
     pub timeout: Duration,
+    /// When the command's time is up: one deadline for all its API work, however many
+    /// steps it takes.
+    pub until: tokio::time::Instant,
     me: std::sync::Arc<tokio::sync::OnceCell<Identity>>,
     /// Whether kubenv-system exists, once the policy lookup has told.
     pub system_namespace: std::sync::Arc<std::sync::OnceLock<bool>>,
@@ -225,6 +228,7 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         explicit_kubeconfig: opts.kubeconfig.clone(),
         user_name,
         timeout,
+        until: tokio::time::Instant::now() + timeout,
         me: Default::default(),
         system_namespace: Default::default(),
     })
@@ -279,6 +283,7 @@ fn connect_in_cluster(opts: &HostOptions, paths: Vec<PathBuf>) -> Result<Host> {
         explicit_kubeconfig: None,
         user_name: "in-cluster".into(),
         timeout,
+        until: tokio::time::Instant::now() + timeout,
         me: Default::default(),
         system_namespace: Default::default(),
     })
@@ -382,9 +387,15 @@ impl Host {
         }
     }
 
-    /// Runs a future under the command's deadline, turning a lapse into exit 6.
+    /// What is left of the command's time.
+    pub fn remaining(&self) -> Duration {
+        self.until.saturating_duration_since(tokio::time::Instant::now())
+    }
+
+    /// Runs a future under the command's deadline (shared by every step of the command, so
+    /// `--timeout 30s` bounds the whole command), turning a lapse into exit 6.
     pub async fn deadline<T>(&self, what: &str, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-        match tokio::time::timeout(self.timeout, fut).await {
+        match tokio::time::timeout_at(self.until, fut).await {
             Ok(r) => r,
             Err(_) => Err(Error::Timeout {
                 what: what.to_string(),

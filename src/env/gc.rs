@@ -250,7 +250,7 @@ async fn act(
 ) -> Result<()> {
     // One busy environment never holds up the run: wait briefly, then skip it with the reason
     // (the next run retries). A stale or forged lock is taken over.
-    let wait = LOCK_WAIT.min(host.timeout / 2);
+    let wait = LOCK_WAIT.min(host.remaining() / 2);
     let guard = match super::lock::try_acquire(host, &a.namespace, "gc", wait).await {
         Ok(Ok(g)) => g,
         Ok(Err(holder)) => {

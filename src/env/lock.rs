@@ -137,7 +137,7 @@ fn our_lease(holder: &str, from: Option<&Lease>) -> Lease {
 
 /// Takes the lock, waiting for it up to the command's timeout.
 pub async fn acquire(host: &Host, namespace: &str, action: &str) -> Result<Guard> {
-    match try_acquire(host, namespace, action, host.timeout).await? {
+    match try_acquire(host, namespace, action, host.remaining()).await? {
         Ok(g) => Ok(g),
         Err(holder) => Err(Error::Timeout {
             what: format!("another kubenv command ({holder}) to finish with {namespace}"),

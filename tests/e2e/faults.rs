@@ -32,6 +32,23 @@ fn transient_errors_are_retried_and_permanent_ones_are_not() {
 }
 
 #[test]
+fn a_throttled_request_waits_as_long_as_retry_after_says() {
+    let s = Sandbox::new();
+    let p = Proxy::start_with(&s, &["/api/v1/namespaces?=429"], 0.0, None, &["--retry-after", "2"]);
+    let started = std::time::Instant::now();
+    kubenv_at(&s, &p.kubeconfig, &["list", "-A"]).ok();
+    // The backoff alone would have retried after about 50 ms; the server asked for 2 s.
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+    let ns_lists: Vec<u16> = p
+        .requests()
+        .iter()
+        .filter(|r| r.2.starts_with("/api/v1/namespaces?"))
+        .map(|r| r.1)
+        .collect();
+    assert_eq!(ns_lists, [429, 200]);
+}
+
+#[test]
 fn a_server_that_comes_back_is_waited_for() {
     let s = Sandbox::new();
     // Nothing listens for the first half second: connection refused, then it answers.

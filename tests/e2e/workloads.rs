@@ -1,7 +1,8 @@
 //! What a current cluster with nodes makes observable: Pod Security admission enforcing the
-//! template's level, sleep and wake on pods that really run (on simulated nodes) and on
-//! CronJobs, `--wait` for the template's workloads with its own time limit, and the owner's
-//! identity taken from the API server for token and client-certificate users.
+//! template's level, sleep and wake on pods that really run (on simulated nodes here; the
+//! pause image on a real cluster) and on CronJobs, `--wait` for the template's workloads
+//! with its own time limit, and the owner's identity taken from the API server for token and
+//! client-certificate users.
 
 use crate::common::*;
 use serde_json::Value;
@@ -38,7 +39,7 @@ templates:
               seccompProfile: {type: RuntimeDefault}
             containers:
             - name: app
-              image: registry.example/app:1
+              image: registry.k8s.io/pause:3.10
               securityContext:
                 allowPrivilegeEscalation: false
                 capabilities: {drop: [ALL]}
@@ -61,7 +62,7 @@ templates:
               kubenv.dev/no-such-node: "true"
             containers:
             - name: app
-              image: registry.example/app:1
+              image: registry.k8s.io/pause:3.10
 "#;
 
 const PRIVILEGED_POD: &str = r#"apiVersion: v1
@@ -71,7 +72,7 @@ metadata:
 spec:
   containers:
   - name: c
-    image: registry.example/app:1
+    image: registry.k8s.io/pause:3.10
     securityContext:
       privileged: true
 "#;
@@ -87,7 +88,7 @@ spec:
     seccompProfile: {type: RuntimeDefault}
   containers:
   - name: c
-    image: registry.example/app:1
+    image: registry.k8s.io/pause:3.10
     securityContext:
       allowPrivilegeEscalation: false
       capabilities: {drop: [ALL]}
@@ -107,7 +108,7 @@ spec:
     spec:
       containers:
       - name: web
-        image: registry.example/web:1
+        image: registry.k8s.io/pause:3.10
 ---
 apiVersion: apps/v1
 kind: StatefulSet
@@ -124,7 +125,7 @@ spec:
     spec:
       containers:
       - name: db
-        image: registry.example/db:1
+        image: registry.k8s.io/pause:3.10
 ---
 apiVersion: batch/v1
 kind: CronJob
@@ -139,7 +140,7 @@ spec:
           restartPolicy: Never
           containers:
           - name: report
-            image: registry.example/report:1
+            image: registry.k8s.io/pause:3.10
 "#;
 
 /// kubectl in the environment's context (the tenant, through `kubenv token`), a manifest
