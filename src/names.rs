@@ -512,7 +512,13 @@ mod branch_tests {
         assert_eq!(long.len(), 40);
         // Cut between words, not inside one.
         let n = branch_name("feature/Checkout-Page_v2 shopping trolley", 40);
-        assert_eq!(n, format!("feature-checkout-page-v2-{:08x}", fnv1a(b"feature/Checkout-Page_v2 shopping trolley") & 0xffff_ffff));
+        assert_eq!(
+            n,
+            format!(
+                "feature-checkout-page-v2-{:08x}",
+                fnv1a(b"feature/Checkout-Page_v2 shopping trolley") & 0xffff_ffff
+            )
+        );
         assert_eq!(branch_name(&"x".repeat(200), 20).len(), 20);
         assert_eq!(branch_name(&"x".repeat(200), 1).len(), BRANCH_NAME_MIN);
     }
