@@ -23,6 +23,13 @@ pub enum Error {
     #[error("{0}")]
     InvalidInput(String),
 
+    #[error("invalid {flag} {given:?}: {reason}")]
+    InvalidMetadata {
+        flag: String,
+        given: String,
+        reason: String,
+    },
+
     #[error("environment {name:?} not found (namespace {namespace}); run `kubenv list -A` to see the environments")]
     NotFound { name: String, namespace: String },
 
@@ -127,6 +134,7 @@ impl Error {
         match self {
             Error::InvalidName { .. }
             | Error::InvalidInput(_)
+            | Error::InvalidMetadata { .. }
             | Error::Kubeconfig { .. }
             | Error::CommandNotRun { .. } => exit::USAGE,
             Error::NotFound { .. } => exit::NOT_FOUND,

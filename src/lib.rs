@@ -19,5 +19,6 @@ pub mod quantity;
 pub mod retry;
 pub mod schedule;
 pub mod token;
+pub mod version;
 
 pub use error::{Error, Result};

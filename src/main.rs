@@ -26,26 +26,26 @@ fn main() {
     let config = match kubenv::config::load() {
         Ok(c) => c,
         Err(e) => {
-            output::Output::new(cli.global.output, cli.global.quiet, cli.global.verbose).error(&e.to_string());
+            output::Output::new(cli.global.output.clone(), cli.global.quiet, cli.global.verbose).error(&e.to_string());
             std::process::exit(e.exit_code());
         }
     };
     if matches.value_source("output") == Some(ValueSource::DefaultValue)
         && let Some(o) = &config.output
     {
-        match <output::Format as clap::ValueEnum>::from_str(o, true) {
+        match output::Format::parse(o) {
             Ok(f) => cli.global.output = f,
-            Err(_) => {
+            Err(why) => {
                 let e = kubenv::Error::InvalidInput(format!(
-                    "output {o:?} from {} or KUBENV_OUTPUT is not one of table, json, yaml, name",
+                    "output {o:?} from {} or KUBENV_OUTPUT: {why}",
                     kubenv::config::path().display()
                 ));
-                output::Output::new(cli.global.output, false, 0).error(&e.to_string());
+                output::Output::new(cli.global.output.clone(), false, 0).error(&e.to_string());
                 std::process::exit(e.exit_code());
             }
         }
     }
-    let out = output::Output::new(cli.global.output, cli.global.quiet, cli.global.verbose);
+    let out = output::Output::new(cli.global.output.clone(), cli.global.quiet, cli.global.verbose);
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -55,21 +55,33 @@ fn main() {
     };
     let code = rt.block_on(async {
         tokio::select! {
-            r = cli::run(cli, config) => match r {
-                Ok(code) => code,
-                Err(e) => {
-                    out.error(&e.to_string());
-                    e.exit_code()
+                    r = cli::run(cli, config) => match r {
+                        Ok(code) => code,
+                        Err(e) => {
+                            out.error(&e.to_string());
+                            e.exit_code()
+                        }
+                    },
+        // Ctrl-C interrupts, unless a command handles it itself and ends cleanly
+                    // (`list --watch`), or `connect -- CMD` runs a child (Ctrl-C is the child's, and
+                    // kubenv waits for it).
+                    _ = async {
+                        loop {
+                            if tokio::signal::ctrl_c().await.is_err() {
+                                std::future::pending::<()>().await;
+                            }
+                            if output::handles_interrupt() {
+                                std::future::pending::<()>().await;
+                            }
+                            if !cli::connect::child_running() {
+                                break;
+                            }
+                        }
+                    } => {
+                        out.error(&kubenv::Error::Interrupted.to_string());
+                        kubenv::error::exit::INTERRUPTED
+                    }
                 }
-            },
-            // While `connect -- CMD` runs a child, Ctrl-C is the child's: kubenv waits for it.
-            _ = async {
-                while tokio::signal::ctrl_c().await.is_ok() && cli::connect::child_running() {}
-            } => {
-                out.error(&kubenv::Error::Interrupted.to_string());
-                kubenv::error::exit::INTERRUPTED
-            }
-        }
     });
     // The interrupted command's locks were dropped above; let their releases go out (briefly)
     // so the next command does not wait for them to expire.

@@ -178,6 +178,163 @@ pub fn label_value(s: &str) -> String {
     v.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string()
 }
 
+/// Label and annotation keys kubenv sets itself or that make a namespace an environment:
+/// a user may not set them with `create --label/--annotation` (the server also refuses
+/// changing most of them, see src/admission.yaml).
+pub fn is_kubenv_key(key: &str) -> bool {
+    let (prefix, name) = key.rsplit_once('/').unwrap_or(("", key));
+    prefix == "kubenv.dev"
+        || prefix.ends_with(".kubenv.dev")
+        || prefix == "pod-security.kubernetes.io"
+        || key == "app.kubernetes.io/managed-by"
+        || (prefix == "kubernetes.io" && name == "metadata.name")
+}
+
+/// A label or annotation name part: at most 63 characters, alphanumerics at both ends,
+/// `-`, `_`, `.` between (Kubernetes' qualified name).
+fn qualified_name_part(s: &str) -> std::result::Result<(), String> {
+    if s.is_empty() || s.len() > 63 {
+        return Err(format!("{s:?} must be 1 to 63 characters"));
+    }
+    let ok_inner = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if !s.chars().all(ok_inner)
+        || !s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !s.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        return Err(format!(
+            "{s:?} may hold only letters, digits, '-', '_' and '.', and must start and end with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a label or annotation key: `[prefix/]name`, the prefix a DNS subdomain.
+fn check_key(key: &str) -> std::result::Result<(), String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(p) = prefix {
+        let ok = !p.is_empty()
+            && p.len() <= 253
+            && p.split('.').all(|l| {
+                !l.is_empty()
+                    && l.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            });
+        if !ok {
+            return Err(format!(
+                "the key prefix {p:?} must be a lowercase DNS subdomain such as example.com"
+            ));
+        }
+    }
+    qualified_name_part(name).map_err(|e| format!("the key name {e}"))
+}
+
+/// Parses one `KEY=VALUE` of `create --label` (`label == true`) or `--annotation`, refusing
+/// kubenv's own keys and what the API server would refuse, before any request is made.
+pub fn parse_metadata(given: &str, label: bool) -> Result<(String, String)> {
+    let flag = if label { "--label" } else { "--annotation" };
+    let bad = |reason: String| Error::InvalidMetadata {
+        flag: flag.to_string(),
+        given: given.to_string(),
+        reason,
+    };
+    let Some((key, value)) = given.split_once('=') else {
+        return Err(bad(format!("use KEY=VALUE, e.g. {flag} pr=42")));
+    };
+    let (key, value) = (key.trim(), value.trim());
+    check_key(key).map_err(|r| bad(format!("{r}; e.g. {flag} example.com/pr=42")))?;
+    if is_kubenv_key(key) {
+        return Err(bad(format!(
+            "{key} is set by kubenv itself (kubenv.dev/*, app.kubernetes.io/managed-by, pod-security.kubernetes.io/*); pick a key of your own, e.g. example.com/{}",
+            key.rsplit('/').next().unwrap_or(key)
+        )));
+    }
+    if label && !value.is_empty() {
+        qualified_name_part(value)
+            .map_err(|r| bad(format!("the label value {r}; put free text in --annotation instead")))?;
+    }
+    if !label && value.len() > 64 * 1024 {
+        return Err(bad("the value is longer than 64 KiB".into()));
+    }
+    Ok((key.to_string(), value.to_string()))
+}
+
+/// Longest name [`branch_name`] makes by default: leaves room for a namespace prefix of up to
+/// 23 characters within the 63 of a namespace, and keeps contexts (`kubenv-NAME`) readable.
+pub const BRANCH_NAME_MAX: usize = 40;
+
+/// Shortest `max_len` [`branch_name`] accepts: a hash suffix plus a few readable characters.
+pub const BRANCH_NAME_MIN: usize = 16;
+
+const HASH_LEN: usize = 8;
+
+/// FNV-1a, 64 bits. Hand-written because the suffix must never change between versions or
+/// platforms (std's hasher may), and eight lines need no dependency.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Turns any git branch (or ref) into a valid environment name, the same one every time.
+///
+/// - `refs/heads/` is dropped; unicode is transliterated (`café` → `cafe`), then anything but
+///   `a-z0-9` becomes `-`, runs of `-` collapse and ends are trimmed.
+/// - A branch that already is a valid name of at most `max_len` characters is kept as it is.
+/// - Otherwise the result ends in `-` and eight hex digits of a hash of the whole branch name:
+///   cleaning maps many branches to one string (`feature/Foo`, `feature_foo` and
+///   `feature-foo`), and the suffix keeps them apart. Since names that need no cleaning are
+///   kept, and every cleaned one carries its hash, two different branches never share a name
+///   (short of a 32-bit hash collision).
+/// - Longer results are cut so that the name with its suffix fits `max_len`.
+///
+/// `max_len` is clamped to [`BRANCH_NAME_MIN`]..=[`MAX_NAMESPACE_LEN`].
+pub fn branch_name(branch: &str, max_len: usize) -> String {
+    let max_len = max_len.clamp(BRANCH_NAME_MIN, MAX_NAMESPACE_LEN);
+    let branch = branch.trim();
+    let branch = branch.strip_prefix("refs/heads/").unwrap_or(branch);
+    if branch.len() <= max_len && namespace_for(branch, "").is_ok() {
+        return branch.to_string();
+    }
+    let ascii = deunicode::deunicode_with_tofu(branch, "-");
+    let mut clean = String::with_capacity(ascii.len());
+    for c in ascii.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            clean.push(c);
+        } else if !clean.ends_with('-') {
+            clean.push('-');
+        }
+    }
+    let mut clean = clean.trim_matches('-').to_string();
+    // Reserved names (`default`, `kube-*`) stay reserved with a suffix; a prefix frees them.
+    if clean.is_empty() || is_reserved(&clean) || clean.starts_with("kube") {
+        clean = format!("b-{clean}").trim_end_matches('-').to_string();
+    }
+    let room = max_len - HASH_LEN - 1;
+    if clean.len() > room {
+        // Cut at a word boundary when one is near, so no word ends half-way ("shoppi").
+        let cut_mid_word = clean.as_bytes()[room] != b'-';
+        clean.truncate(room);
+        if cut_mid_word && let Some(i) = clean.rfind('-').filter(|i| *i >= room / 2) {
+            clean.truncate(i);
+        }
+    }
+    let clean = clean.trim_end_matches('-');
+    format!(
+        "{clean}-{:0width$x}",
+        fnv1a(branch.as_bytes()) & 0xffff_ffff,
+        width = HASH_LEN
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +391,48 @@ mod tests {
     }
 
     #[test]
+    fn user_labels_and_annotations() {
+        assert_eq!(
+            parse_metadata("tier=preview", true).unwrap(),
+            ("tier".into(), "preview".into())
+        );
+        assert_eq!(
+            parse_metadata("example.com/pr=42", true).unwrap(),
+            ("example.com/pr".into(), "42".into())
+        );
+        assert_eq!(parse_metadata("empty=", true).unwrap().1, "");
+        assert_eq!(
+            parse_metadata("example.com/pr-url=https://x/y?z=1 2", false).unwrap().1,
+            "https://x/y?z=1 2"
+        );
+        assert!(parse_metadata("app.kubernetes.io/name=web", true).is_ok());
+        for bad in [
+            "tier",
+            "=x",
+            "Tier Name=x",
+            "-tier=x",
+            "UPPER.example.com/x=y",
+            "a/b/c=x",
+            &format!("{}=x", "k".repeat(64)),
+            "tier=has space",
+            "tier=-x",
+            &format!("tier={}", "v".repeat(64)),
+            "kubenv.dev/environment=x",
+            "kubenv.dev/owner=x",
+            "ci.kubenv.dev/x=y",
+            "app.kubernetes.io/managed-by=me",
+            "pod-security.kubernetes.io/enforce=privileged",
+            "kubernetes.io/metadata.name=x",
+        ] {
+            let e = parse_metadata(bad, true).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(e.to_string().contains("--label"), "{e}");
+        }
+        let e = parse_metadata("kubenv.dev/template=x", false).unwrap_err().to_string();
+        assert!(e.contains("--annotation") && e.contains("set by kubenv"), "{e}");
+    }
+
+    #[test]
     fn label_values() {
         assert_eq!(label_value("alice@example.com"), "alice_example.com");
         assert_eq!(
@@ -241,5 +440,123 @@ mod tests {
             "system_serviceaccount_ns_ci"
         );
         assert!(label_value(&"x".repeat(100)).len() <= 63);
+    }
+}
+
+#[cfg(test)]
+mod branch_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn valid(n: &str, max: usize) -> bool {
+        n.len() <= max && namespace_for(n, "").is_ok()
+    }
+
+    #[test]
+    fn real_world_branches() {
+        let cases = [
+            "main",
+            "pr-42",
+            "feature/login",
+            "Feature/Login",
+            "feature-login",
+            "feature_login",
+            "feature.login",
+            "release/1.2.3",
+            "refs/heads/feature/login",
+            "dependabot/npm_and_yarn/web/axios-1.7.4",
+            "renovate/major-react-monorepo",
+            "fix/ÄÖÜ-ümlaut",
+            "café",
+            "修复/登录",
+            "🚀-launch",
+            "🚀",
+            "--weird--",
+            "default",
+            "kube-system",
+            "kubenv-system",
+            "UPPER",
+            "a..b",
+            &"x".repeat(200),
+            &format!("feature/{}", "very-long-branch-name-".repeat(10)),
+        ];
+        let mut seen = std::collections::BTreeMap::new();
+        for b in cases {
+            let n = branch_name(b, BRANCH_NAME_MAX);
+            assert!(valid(&n, BRANCH_NAME_MAX), "{b:?} -> {n:?}");
+            assert_eq!(branch_name(b, BRANCH_NAME_MAX), n, "stable");
+            if let Some(prev) = seen.insert(n.clone(), b)
+                && b.strip_prefix("refs/heads/") != Some(prev)
+                && prev.strip_prefix("refs/heads/") != Some(b)
+            {
+                panic!("{prev:?} and {b:?} both became {n:?}");
+            }
+        }
+        assert_eq!(branch_name("main", 40), "main");
+        assert_eq!(branch_name("pr-42", 40), "pr-42");
+        assert_eq!(branch_name("refs/heads/main", 40), "main");
+        assert!(branch_name("feature/login", 40).starts_with("feature-login-"));
+        assert!(branch_name("café", 40).starts_with("cafe-"));
+        assert!(branch_name("fix/ÄÖÜ-ümlaut", 40).starts_with("fix-aou-umlaut-"));
+        assert!(branch_name("🚀", 40).starts_with("b-") || branch_name("🚀", 40).len() > 9);
+        assert!(branch_name("default", 40).starts_with("b-default-"));
+        assert!(branch_name("kube-system", 40).starts_with("b-kube-system-"));
+        // The suffix is a pinned value: changing it would rename every preview environment.
+        assert_eq!(
+            branch_name("feature/login", 40),
+            format!("feature-login-{:08x}", fnv1a(b"feature/login") & 0xffff_ffff)
+        );
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        let long = branch_name(&"x".repeat(200), 40);
+        assert_eq!(long.len(), 40);
+        // Cut between words, not inside one.
+        let n = branch_name("feature/Checkout-Page_v2 shopping trolley", 40);
+        assert_eq!(
+            n,
+            format!(
+                "feature-checkout-page-v2-{:08x}",
+                fnv1a(b"feature/Checkout-Page_v2 shopping trolley") & 0xffff_ffff
+            )
+        );
+        assert_eq!(branch_name(&"x".repeat(200), 20).len(), 20);
+        assert_eq!(branch_name(&"x".repeat(200), 1).len(), BRANCH_NAME_MIN);
+    }
+
+    #[test]
+    fn collisions_after_cleaning_are_kept_apart() {
+        let group = [
+            "feature/Foo",
+            "feature-foo",
+            "feature_foo",
+            "Feature/foo",
+            "feature//foo",
+            "feature.foo",
+        ];
+        let names: std::collections::BTreeSet<String> = group.iter().map(|b| branch_name(b, 40)).collect();
+        assert_eq!(names.len(), group.len(), "{names:?}");
+        // Long names that differ only past the cut.
+        let a = format!("{}-a", "same-prefix".repeat(8));
+        let b = format!("{}-b", "same-prefix".repeat(8));
+        assert_ne!(branch_name(&a, 40), branch_name(&b, 40));
+    }
+
+    proptest! {
+        #[test]
+        fn always_valid_and_stable(b in ".{0,220}", max in 0usize..80) {
+            let n = branch_name(&b, max);
+            let limit = max.clamp(BRANCH_NAME_MIN, MAX_NAMESPACE_LEN);
+            prop_assert!(valid(&n, limit), "{:?} -> {:?}", b, n);
+            prop_assert_eq!(&branch_name(&b, max), &n);
+            // A valid name maps to itself.
+            prop_assert_eq!(branch_name(&n, max), n);
+        }
+
+        #[test]
+        fn different_branches_get_different_names(a in "[a-zA-Z0-9/._ -]{1,80}", b in "[a-zA-Z0-9/._ -]{1,80}") {
+            let strip = |s: &str| s.trim().trim_start_matches("refs/heads/").to_string();
+            prop_assume!(strip(&a) != strip(&b));
+            prop_assert_ne!(branch_name(&a, 40), branch_name(&b, 40));
+        }
     }
 }

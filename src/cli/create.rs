@@ -12,10 +12,22 @@ use kubenv::names::parse_duration;
 #[command(after_help = "Examples:
   kubenv create pr-42 --ttl 2d
   kubenv create pr-$PR --team web --if-not-exists --no-switch -o json   # CI: one preview environment per pull request
-  kubenv create demo --template standard --wait")]
+  kubenv create demo --template standard --wait
+  kubenv create --from-branch \"$GITHUB_HEAD_REF\" -l tier=preview -l pr=42 --wait -o markdown")]
 pub struct Args {
     /// Environment name: lowercase letters, digits and '-'
-    pub name: String,
+    #[arg(required_unless_present = "from_branch", conflicts_with = "from_branch")]
+    pub name: Option<String>,
+    /// Name the environment after a git branch, as `kubenv name BRANCH` prints it (stable,
+    /// valid, at most 40 characters)
+    #[arg(long, value_name = "BRANCH")]
+    pub from_branch: Option<String>,
+    /// Label for the namespace, KEY=VALUE (repeatable); `kubenv list -l KEY=VALUE` finds it
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Annotation for the namespace, KEY=VALUE (repeatable), e.g. a pull request's URL
+    #[arg(long = "annotation", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
     /// Team that owns the environment (for listing and cost)
     #[arg(long)]
     pub team: Option<String>,
@@ -50,7 +62,26 @@ pub async fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
     let cfg = &ctx.config;
     a.no_switch = a.no_switch || (cfg.switch_context == Some(false) && !a.no_connect);
     // Everything the user typed is checked before the first request.
-    kubenv::names::namespace_for(&a.name, "")?;
+    let name = match (&a.name, &a.from_branch) {
+        (Some(n), _) => n.clone(),
+        (None, Some(b)) => kubenv::names::branch_name(b, kubenv::names::BRANCH_NAME_MAX),
+        (None, None) => {
+            return Err(kubenv::Error::InvalidInput(
+                "give the environment a NAME or --from-branch BRANCH".into(),
+            ));
+        }
+    };
+    kubenv::names::namespace_for(&name, "")?;
+    let mut labels = std::collections::BTreeMap::new();
+    for l in &a.labels {
+        let (k, v) = kubenv::names::parse_metadata(l, true)?;
+        labels.insert(k, v);
+    }
+    let mut annotations = std::collections::BTreeMap::new();
+    for l in &a.annotations {
+        let (k, v) = kubenv::names::parse_metadata(l, false)?;
+        annotations.insert(k, v);
+    }
     let ttl = a.ttl.as_deref().map(parse_duration).transpose()?;
     // Personal defaults fill in what the flags leave open, for a new environment only.
     let defaults = ops::CreateDefaults {
@@ -72,7 +103,9 @@ pub async fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
         kubenv::kubeconfig::preflight(&host.paths)?;
     }
     let opts = CreateOptions {
-        name: a.name.clone(),
+        name: name.clone(),
+        labels,
+        annotations,
         team: a.team,
         ttl,
         owner: a.owner,
@@ -88,6 +121,15 @@ pub async fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
     let mut env = created.environment;
     if a.wait {
         env = ready::wait(&host, &env, ready::Goal::Available, a.wait_timeout, &step).await?;
+    }
+    // What it exposes matters once it is up (--wait) and in the pull-request summary; two
+    // list calls, so not otherwise.
+    if a.wait || ctx.out.format == Format::Markdown {
+        step("looking up endpoints");
+        env.endpoints = Some(
+            host.deadline("the endpoints", kubenv::env::endpoints::list(&host, &env.namespace))
+                .await?,
+        );
     }
     let mut switched = false;
     if !a.no_connect {
@@ -117,7 +159,7 @@ pub async fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
             }
             ctx.out.out(&msg);
         }
-        Format::Name => ctx.out.environment(&env),
+        Format::Name | Format::Markdown => ctx.out.environment(&env),
         // The environment, plus whether this run made it.
         _ => ctx.out.value(&ops::Created {
             environment: env,

@@ -54,7 +54,7 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
         .await?;
     }
     progress.finish();
-    match (ctx.out.format, env) {
+    match (&ctx.out.format, env) {
         (_, None) => ctx
             .out
             .note(&format!("environment {} does not exist; nothing to delete", a.name)),

@@ -55,9 +55,10 @@ pub async fn run_gc(ctx: &Ctx, a: GcArgs) -> Result<i32> {
                 .collect::<Vec<_>>()
                 .join("\n"),
         ),
-        _ => ctx
-            .out
-            .value(&serde_json::json!({"dryRun": a.dry_run, "actions": actions})),
+        _ => ctx.out.value(&crate::output::GcReport {
+            dry_run: a.dry_run,
+            actions: &actions,
+        }),
     }
     Ok(0)
 }
@@ -148,9 +149,7 @@ pub async fn run_history(ctx: &Ctx, a: HistoryArgs) -> Result<i32> {
                 .collect::<Vec<_>>()
                 .join("\n"),
         ),
-        _ => ctx
-            .out
-            .value(&serde_json::json!({"apiVersion": "kubenv.dev/v1", "kind": "History", "items": entries})),
+        _ => ctx.out.value(&crate::output::History(&entries)),
     }
     Ok(0)
 }

@@ -9,9 +9,11 @@ pub mod create;
 pub mod delete;
 pub mod gc;
 pub mod list;
+pub mod name;
 pub mod prune;
 pub mod sleep;
 pub mod token;
+pub mod version;
 
 use crate::output::{Format, Output};
 use clap::{Parser, Subcommand};
@@ -49,9 +51,13 @@ pub struct Global {
     /// The host cluster's kubeconfig context (default: the current context)
     #[arg(long, global = true, value_name = "NAME", help_heading = "Global options")]
     pub context: Option<String>,
-    /// Output format
-    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Format::Table, help_heading = "Global options")]
+    /// Output format: table, json, yaml, name, markdown (get, create), jsonpath=TEMPLATE
+    #[arg(short = 'o', long, global = true, value_name = "FORMAT", value_parser = Format::parse,
+          default_value = "table", help_heading = "Global options")]
     pub output: Format,
+    /// Tables without their header line
+    #[arg(long, global = true, help_heading = "Global options")]
+    pub no_headers: bool,
     /// Print only results, no progress or notes
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
@@ -111,6 +117,10 @@ pub enum Command {
     Admin(admin::Args),
     /// Print a shell completion script
     Completions(completions::Args),
+    /// Print the environment name for a git branch (what `create --from-branch` uses)
+    Name(name::Args),
+    /// Print the client's and the server's version
+    Version(version::Args),
 }
 
 /// What every subcommand gets: the output and how to reach the cluster.
@@ -154,7 +164,13 @@ impl Ctx {
 }
 
 pub async fn run(cli: Cli, config: kubenv::config::UserConfig) -> Result<i32> {
-    let out = Output::new(cli.global.output, cli.global.quiet, cli.global.verbose);
+    if cli.global.output == Format::Markdown && !matches!(cli.command, Command::Get(_) | Command::Create(_)) {
+        return Err(Error::InvalidInput(
+            "-o markdown is for `kubenv get` and `kubenv create`; use -o json or -o yaml here".into(),
+        ));
+    }
+    crate::output::set_no_headers(cli.global.no_headers);
+    let out = Output::new(cli.global.output.clone(), cli.global.quiet, cli.global.verbose);
     let ctx = Ctx {
         out,
         global: cli.global,
@@ -178,6 +194,8 @@ pub async fn run(cli: Cli, config: kubenv::config::UserConfig) -> Result<i32> {
         Command::Cost(a) => gc::run_cost(&ctx, a).await,
         Command::Admin(a) => admin::run(&ctx, a).await,
         Command::Completions(a) => completions::run(&ctx, a).await,
+        Command::Name(a) => name::run(&ctx, a).await,
+        Command::Version(a) => version::run(&ctx, a).await,
     }
 }
 
@@ -198,9 +216,14 @@ mod tests {
             if a.is_required_set() {
                 v.push(match a.get_id().as_str() {
                     "shell" => "bash".into(),
+                    "branch" => "feature/x".into(),
                     _ => "pr-1".into(),
                 });
             }
+        }
+        // NAME is optional with --from-branch, yet one of them is needed.
+        if path == ["create"] {
+            v.push("pr-1".into());
         }
         if path == ["extend"] {
             v.extend(["--ttl".into(), "1d".into()]);

@@ -2,6 +2,7 @@
 //! backend lives here; a virtual-cluster backend would sit beside it behind the same
 //! `Environment` shape.
 
+pub mod endpoints;
 pub mod extras;
 pub mod gc;
 pub mod lock;
@@ -10,11 +11,13 @@ pub mod ops;
 pub mod prune;
 pub mod ready;
 pub mod sleep;
+pub mod watch;
 
 use crate::names::label_value;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Namespace, ResourceQuota};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY: &str = "kubenv";
@@ -91,6 +94,13 @@ pub struct Environment {
     pub sleeping_since: Option<String>,
     pub context: String,
     pub quota: Option<QuotaUsage>,
+    /// The namespace's labels and annotations that are not kubenv's own: those of
+    /// `create --label/--annotation`, or set with kubectl.
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    /// What the environment exposes; looked up by `get` and `create` only (null in `list`,
+    /// which stays at two requests whatever the number of environments).
+    pub endpoints: Option<Vec<endpoints::Endpoint>>,
 }
 
 impl Environment {
@@ -134,12 +144,27 @@ impl Environment {
             expires_at,
             sleeping_since,
             quota: quota.map(quota_usage),
+            labels: user_keys(labels),
+            annotations: user_keys(&ann),
+            endpoints: None,
         })
     }
 
     pub fn is_owned_by(&self, who: &str) -> bool {
         self.owner.as_deref() == Some(who)
     }
+}
+
+/// Keys neither kubenv nor Kubernetes set on a namespace.
+fn user_keys(m: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    m.iter()
+        .filter(|(k, _)| {
+            !crate::names::is_kubenv_key(k)
+                && !k.starts_with("kubernetes.io/")
+                && k.as_str() != "kubectl.kubernetes.io/last-applied-configuration"
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 fn quota_usage(q: &ResourceQuota) -> QuotaUsage {
@@ -175,7 +200,6 @@ pub fn owner_label(identity: &str) -> String {
 mod tests {
     use super::*;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-    use std::collections::BTreeMap;
 
     fn ns(ann: &[(&str, &str)]) -> Namespace {
         Namespace {
@@ -207,6 +231,25 @@ mod tests {
         assert_eq!(e.status, Status::Sleeping);
         let e = Environment::from_namespace(&ns(&[]), None, now).unwrap();
         assert_eq!(e.status, Status::Incomplete);
+        let mut with_user = ns(&[("example.com/pr-url", "https://x"), (ANN_OWNER, "a")]);
+        with_user
+            .metadata
+            .labels
+            .as_mut()
+            .unwrap()
+            .insert("tier".into(), "preview".into());
+        with_user
+            .metadata
+            .labels
+            .as_mut()
+            .unwrap()
+            .insert("kubernetes.io/metadata.name".into(), "env-a".into());
+        let e = Environment::from_namespace(&with_user, Some(&q), now).unwrap();
+        assert_eq!(e.labels, BTreeMap::from([("tier".to_string(), "preview".to_string())]));
+        assert_eq!(
+            e.annotations,
+            BTreeMap::from([("example.com/pr-url".to_string(), "https://x".to_string())])
+        );
         let mut unmanaged = ns(&[]);
         unmanaged.metadata.labels = None;
         assert!(Environment::from_namespace(&unmanaged, Some(&q), now).is_none());
@@ -231,7 +274,10 @@ mod tests {
                 "expiresAt",
                 "sleepingSince",
                 "context",
-                "quota"
+                "quota",
+                "labels",
+                "annotations",
+                "endpoints"
             ]
         );
     }

@@ -30,6 +30,10 @@ pub struct Spec {
     pub tenant_role: String,
     /// RFC 3339, UTC. None on a re-apply that keeps the existing expiry.
     pub expires_at: Option<String>,
+    /// The user's own namespace labels and annotations (never kubenv's keys: checked when
+    /// parsed, and kubenv's own values are inserted after them, so they win anyway).
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
 }
 
 fn q(s: &str) -> Quantity {
@@ -53,7 +57,8 @@ fn meta(spec: &Spec, name: &str) -> ObjectMeta {
 }
 
 pub fn namespace(spec: &Spec) -> Namespace {
-    let mut l = labels(spec);
+    let mut l = spec.labels.clone();
+    l.extend(labels(spec));
     l.insert(LABEL_OWNER.into(), owner_label(&spec.owner));
     if let Some(t) = &spec.team {
         l.insert(LABEL_TEAM.into(), label_value(t));
@@ -69,7 +74,8 @@ pub fn namespace(spec: &Spec) -> Namespace {
     l.insert("pod-security.kubernetes.io/enforce-version".into(), "latest".into());
     l.insert("pod-security.kubernetes.io/warn".into(), advisory.clone());
     l.insert("pod-security.kubernetes.io/audit".into(), advisory);
-    let mut a = BTreeMap::from([
+    let mut a = spec.annotations.clone();
+    a.extend([
         (ANN_OWNER.to_string(), spec.owner.clone()),
         (ANN_TEMPLATE.to_string(), spec.template_name.clone()),
     ]);
@@ -305,7 +311,27 @@ mod tests {
             template: t.clone(),
             tenant_role: "kubenv:tenant".into(),
             expires_at: Some("2030-01-01T00:00:00Z".into()),
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn user_labels_never_replace_kubenv_ones() {
+        let mut s = spec();
+        s.labels.insert("tier".into(), "preview".into());
+        // Refused when parsed; even if one slipped through, kubenv's value wins.
+        s.labels.insert(LABEL_ENV.into(), "other".into());
+        s.annotations.insert("example.com/pr".into(), "42".into());
+        s.annotations.insert(ANN_OWNER.into(), "mallory".into());
+        let ns = namespace(&s);
+        let l = ns.metadata.labels.unwrap();
+        let a = ns.metadata.annotations.unwrap();
+        assert_eq!((l["tier"].as_str(), l[LABEL_ENV].as_str()), ("preview", "pr-1"));
+        assert_eq!(
+            (a["example.com/pr"].as_str(), a[ANN_OWNER].as_str()),
+            ("42", "alice@example.com")
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::Resource;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const FIELD_MANAGER: &str = "kubenv";
@@ -34,6 +35,10 @@ pub struct CreateOptions {
     pub owner: Option<String>,
     pub template: Option<String>,
     pub if_not_exists: bool,
+    /// The user's own labels and annotations for the namespace (`--label`, `--annotation`),
+    /// already checked with [`crate::names::parse_metadata`].
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
     /// Personal defaults: used for a new environment, never to change an existing one.
     pub defaults: CreateDefaults,
 }
@@ -177,6 +182,8 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
         template: template.clone(),
         tenant_role: policy.tenant_role.clone(),
         expires_at: Some(expires_at.to_string()),
+        labels: opts.labels.clone(),
+        annotations: opts.annotations.clone(),
     };
 
     progress(&format!("creating namespace {namespace}"));
@@ -214,6 +221,21 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
                     .and_then(|a| a.get(ANN_EXPIRES))
                     .cloned()
                     .or(spec.expires_at);
+            }
+            // Server-side apply drops what kubenv applied before and leaves out now, so the
+            // user's earlier labels and annotations are carried over (new values win).
+            for (have, want) in [
+                (existing.metadata.labels.as_ref(), &mut spec.labels),
+                (existing.metadata.annotations.as_ref(), &mut spec.annotations),
+            ] {
+                for (k, v) in have.into_iter().flatten() {
+                    if crate::names::parse_metadata(&format!("{k}={v}"), false).is_ok()
+                        && !k.starts_with("kubernetes.io/")
+                        && !k.starts_with("kubectl.kubernetes.io/")
+                    {
+                        want.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
             }
             if opts.team.is_none() {
                 spec.team = existing
@@ -370,6 +392,14 @@ pub async fn get(host: &Host, name: &str) -> Result<Environment> {
     get_with_policy(host, name, &policy).await
 }
 
+/// One environment with what it exposes (Ingress hosts, LoadBalancer and NodePort Services):
+/// `get`'s two lookups plus one list call for each kind.
+pub async fn get_with_endpoints(host: &Host, name: &str) -> Result<Environment> {
+    let mut env = get(host, name).await?;
+    env.endpoints = Some(super::endpoints::list(host, &env.namespace).await?);
+    Ok(env)
+}
+
 pub async fn get_with_policy(host: &Host, name: &str, policy: &Policy) -> Result<Environment> {
     let (env, _) = get_ns(host, name, policy).await?;
     Ok(env)
@@ -411,8 +441,9 @@ pub struct ListOptions {
     pub selector: Option<String>,
 }
 
-/// Lists environments with two cluster-wide calls (namespaces and quotas), whatever their number.
-pub async fn list(host: &Host, opts: &ListOptions) -> Result<Vec<Environment>> {
+/// The label selector of the namespaces, and the label and field selectors of kubenv's
+/// quotas, for `list` and `list --watch`.
+pub(crate) fn list_selectors(opts: &ListOptions) -> (String, String, String) {
     let mut sel = managed_selector();
     if let Some(t) = &opts.team {
         sel.push_str(&format!(",{LABEL_TEAM}={}", label_value(t)));
@@ -421,20 +452,45 @@ pub async fn list(host: &Host, opts: &ListOptions) -> Result<Vec<Environment>> {
         sel.push(',');
         sel.push_str(s);
     }
+    (sel, managed_selector(), format!("metadata.name={QUOTA_NAME}"))
+}
+
+/// Whose environments to show: `--owner`, else the caller's, else (`-A`) everyone's.
+pub(crate) async fn list_owner(host: &Host, opts: &ListOptions) -> Result<Option<String>> {
+    if opts.all || opts.owner.is_some() {
+        return Ok(opts.owner.clone());
+    }
+    Ok(Some(host.identity().await?.name))
+}
+
+pub(crate) fn owner_matches(e: &Environment, owner: Option<&str>) -> bool {
+    match owner {
+        Some(o) => e.owner.as_deref() == Some(o) || e.owner.as_deref().map(owner_label).as_deref() == Some(o),
+        None => true,
+    }
+}
+
+/// Without read access to quotas, an environment is shown without usage rather than as
+/// `Incomplete`.
+pub(crate) fn list_filter(mut env: Environment, quotas_readable: bool) -> Environment {
+    if !quotas_readable && env.status == Status::Incomplete {
+        env.status = if env.sleeping_since.is_some() {
+            Status::Sleeping
+        } else {
+            Status::Active
+        };
+    }
+    env
+}
+
+/// Lists environments with two cluster-wide calls (namespaces and quotas), whatever their number.
+pub async fn list(host: &Host, opts: &ListOptions) -> Result<Vec<Environment>> {
+    let (sel, qsel, qfields) = list_selectors(opts);
     let ns_api: Api<Namespace> = Api::all(host.client.clone());
     let q_api: Api<ResourceQuota> = Api::all(host.client.clone());
     let lp = ListParams::default().labels(&sel);
-    let qp = ListParams::default()
-        .labels(&managed_selector())
-        .fields(&format!("metadata.name={QUOTA_NAME}"));
-    let need_me = !opts.all && opts.owner.is_none();
-    let (nss, quotas, me) = futures::join!(ns_api.list(&lp), q_api.list(&qp), async {
-        if need_me {
-            host.identity().await.map(Some)
-        } else {
-            Ok(None)
-        }
-    });
+    let qp = ListParams::default().labels(&qsel).fields(&qfields);
+    let (nss, quotas, owner) = futures::join!(ns_api.list(&lp), q_api.list(&qp), list_owner(host, opts));
     let nss = nss.map_err(|e| match api_code(&e) {
         Some(400) => Error::InvalidInput(format!(
             "invalid label selector {sel:?}: {}",
@@ -448,7 +504,7 @@ pub async fn list(host: &Host, opts: &ListOptions) -> Result<Vec<Environment>> {
         Err(e) if api_code(&e) == Some(403) => None,
         Err(e) => return Err(host.map(e)),
     };
-    let me = me?;
+    let owner = owner?;
     let mut by_ns = std::collections::HashMap::new();
     if let Some(qs) = &quotas {
         for q in &qs.items {
@@ -458,30 +514,15 @@ pub async fn list(host: &Host, opts: &ListOptions) -> Result<Vec<Environment>> {
         }
     }
     let now = jiff::Timestamp::now();
-    let owner = opts.owner.clone().or(me.map(|m| m.name));
     let mut out: Vec<Environment> = nss
         .items
         .iter()
         .filter_map(|ns| {
             let nsname = ns.metadata.name.clone().unwrap_or_default();
             let quota = by_ns.get(&nsname).copied();
-            let mut env = Environment::from_namespace(ns, quota, now)?;
-            if quotas.is_none() && env.status == Status::Incomplete {
-                env.status = if env.sleeping_since.is_some() {
-                    Status::Sleeping
-                } else {
-                    Status::Active
-                };
-            }
-            Some(env)
+            Environment::from_namespace(ns, quota, now).map(|e| list_filter(e, quotas.is_some()))
         })
-        .filter(|e| match &owner {
-            Some(o) => {
-                e.owner.as_deref() == Some(o.as_str())
-                    || e.owner.as_deref().map(owner_label).as_deref() == Some(o.as_str())
-            }
-            None => true,
-        })
+        .filter(|e| owner_matches(e, owner.as_deref()))
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)

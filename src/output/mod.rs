@@ -1,22 +1,246 @@
 //! The only place that prints. Results go to stdout in the chosen format (table, json, yaml,
 //! name); progress, prompts and colour go to stderr, and only on a terminal. A closed
 //! stdout (`kubenv list | head`) ends the program quietly with exit 0.
+//!
+//! Every json/yaml result has one envelope (docs/json-output.md): `apiVersion` and `kind`
+//! first, then the result's own fields; lists keep their entries in `items`. `-o jsonpath`
+//! renders kubectl templates over that same document.
 
+mod jsonpath;
+mod markdown;
 mod table;
 
 use kubenv::env::Environment;
 use serde::Serialize;
+use serde_json::{Map, Value, json};
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use table::{environments_table, simple_table};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
+/// The envelope's API version: bump only with an incompatible change of a field.
+pub const API_VERSION: &str = "kubenv.dev/v1";
+
+#[derive(Clone, Debug, PartialEq, Default)]
 pub enum Format {
     #[default]
     Table,
     Json,
     Yaml,
     Name,
+    /// A summary for a pull request (`get`, `create`).
+    Markdown,
+    /// kubectl's `-o jsonpath=TEMPLATE`, parsed when the flag is.
+    JsonPath(jsonpath::Template),
+}
+
+/// What `-o` accepts, for help and error messages.
+pub const FORMATS: &str = "table, json, yaml, name, markdown, jsonpath=TEMPLATE";
+
+impl Format {
+    /// Parses `-o`/`--output` (and `output` in the config file); a bad template is a usage
+    /// error before anything runs.
+    pub fn parse(s: &str) -> Result<Format, String> {
+        let lower = s.to_ascii_lowercase();
+        if let Some((kind, t)) = s.split_once('=')
+            && matches!(kind.to_ascii_lowercase().as_str(), "jsonpath" | "jsonpath-as-json")
+        {
+            if t.trim().is_empty() {
+                return Err("jsonpath needs a template, e.g. -o jsonpath='{.items[*].name}'".into());
+            }
+            return jsonpath::Template::parse(t)
+                .map(Format::JsonPath)
+                .map_err(|e| format!("in -o jsonpath template: {e}"));
+        }
+        Ok(match lower.as_str() {
+            "table" | "wide" => Format::Table,
+            "json" => Format::Json,
+            "yaml" => Format::Yaml,
+            "name" => Format::Name,
+            "markdown" | "md" => Format::Markdown,
+            "jsonpath" => return Err("jsonpath needs a template, e.g. -o jsonpath='{.items[*].name}'".into()),
+            _ => return Err(format!("{s:?} is not an output format; use one of {FORMATS}")),
+        })
+    }
+}
+
+/// `--no-headers`, for every table; set once by the CLI before anything prints. A flag here
+/// rather than a parameter because the tables are built by many commands with
+/// [`simple_table`], and headers are a concern of printing only.
+static NO_HEADERS: AtomicBool = AtomicBool::new(false);
+
+pub fn set_no_headers(on: bool) {
+    NO_HEADERS.store(on, Ordering::Relaxed);
+}
+
+pub(crate) fn no_headers() -> bool {
+    NO_HEADERS.load(Ordering::Relaxed)
+}
+
+/// Set by a command that ends cleanly on Ctrl-C itself (`list --watch`), so that `main`
+/// leaves the interrupt to it instead of exiting 130.
+static HANDLES_INTERRUPT: AtomicBool = AtomicBool::new(false);
+
+pub fn set_handles_interrupt() {
+    HANDLES_INTERRUPT.store(true, Ordering::SeqCst);
+}
+
+pub fn handles_interrupt() -> bool {
+    HANDLES_INTERRUPT.load(Ordering::SeqCst)
+}
+
+/// A result printed as a json/yaml document: which `kind` it is, and how it becomes the
+/// document. Results with a format of their own (a kubeconfig, the policy file, which
+/// `admin init --policy` reads back) have no kind and are printed as they are.
+pub trait Document: Serialize {
+    fn kind(&self) -> Option<&'static str>;
+
+    fn document(&self) -> Value {
+        let v = serde_json::to_value(self).unwrap_or(Value::Null);
+        match (self.kind(), v) {
+            (Some(kind), Value::Object(fields)) => envelope(kind, fields),
+            (_, v) => v,
+        }
+    }
+}
+
+fn envelope(kind: &str, fields: Map<String, Value>) -> Value {
+    let mut m = Map::new();
+    m.insert("apiVersion".into(), json!(API_VERSION));
+    m.insert("kind".into(), json!(kind));
+    for (k, v) in fields {
+        if k != "apiVersion" && k != "kind" {
+            m.insert(k, v);
+        }
+    }
+    Value::Object(m)
+}
+
+/// A list document: `{apiVersion, kind: "…List", items}`.
+pub fn list_document<T: Serialize>(kind: &'static str, items: &[T]) -> Value {
+    let mut m = Map::new();
+    m.insert("items".into(), serde_json::to_value(items).unwrap_or(Value::Null));
+    envelope(kind, m)
+}
+
+impl Document for Environment {
+    fn kind(&self) -> Option<&'static str> {
+        Some("Environment")
+    }
+}
+impl Document for kubenv::env::ops::Created {
+    fn kind(&self) -> Option<&'static str> {
+        Some("Environment")
+    }
+}
+impl Document for kubenv::env::sleep::SleepReport {
+    fn kind(&self) -> Option<&'static str> {
+        Some("SleepReport")
+    }
+}
+impl Document for kubenv::cost::CostReport {
+    fn kind(&self) -> Option<&'static str> {
+        Some("CostReport")
+    }
+}
+impl Document for kubenv::env::prune::PruneReport {
+    fn kind(&self) -> Option<&'static str> {
+        Some("PruneReport")
+    }
+}
+
+impl Document for kubenv::admin::InitReport {
+    fn kind(&self) -> Option<&'static str> {
+        Some("InitReport")
+    }
+}
+impl Document for kubenv::admin::CheckReport {
+    fn kind(&self) -> Option<&'static str> {
+        Some("CheckReport")
+    }
+}
+/// The policy file itself: bare, so that `admin policy show -o json` can be fed back.
+impl Document for kubenv::policy::Policy {
+    fn kind(&self) -> Option<&'static str> {
+        None
+    }
+}
+/// Documents built elsewhere with a kind of their own (a kubeconfig for `connect --print`).
+impl Document for Value {
+    fn kind(&self) -> Option<&'static str> {
+        None
+    }
+}
+/// `templates`: one item per template, its name first.
+impl Document for std::collections::BTreeMap<String, kubenv::policy::Template> {
+    fn kind(&self) -> Option<&'static str> {
+        Some("TemplateList")
+    }
+    fn document(&self) -> Value {
+        let items: Vec<Value> = self
+            .iter()
+            .map(|(name, t)| match serde_json::to_value(t) {
+                Ok(Value::Object(f)) => {
+                    let mut m = Map::new();
+                    m.insert("name".into(), json!(name));
+                    m.extend(f);
+                    Value::Object(m)
+                }
+                _ => json!({"name": name}),
+            })
+            .collect();
+        list_document("TemplateList", &items)
+    }
+}
+
+/// `kubenv gc`'s result.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GcReport<'a> {
+    pub dry_run: bool,
+    pub actions: &'a [kubenv::env::gc::GcAction],
+}
+impl Document for GcReport<'_> {
+    fn kind(&self) -> Option<&'static str> {
+        Some("GcReport")
+    }
+}
+
+/// `kubenv history`'s result.
+#[derive(Serialize)]
+pub struct History<'a>(pub &'a [kubenv::audit::Entry]);
+impl Document for History<'_> {
+    fn kind(&self) -> Option<&'static str> {
+        Some("HistoryList")
+    }
+    fn document(&self) -> Value {
+        list_document("HistoryList", self.0)
+    }
+}
+
+/// `kubenv name`'s result.
+#[derive(Serialize)]
+pub struct BranchName<'a> {
+    pub branch: &'a str,
+    pub name: &'a str,
+}
+impl Document for BranchName<'_> {
+    fn kind(&self) -> Option<&'static str> {
+        Some("BranchName")
+    }
+}
+
+/// `kubenv version`'s result.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Version<'a> {
+    pub client_version: Value,
+    pub server_version: Option<&'a kubenv::version::ServerVersion>,
+}
+impl Document for Version<'_> {
+    fn kind(&self) -> Option<&'static str> {
+        Some("Version")
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -60,11 +284,66 @@ impl Output {
         }
     }
 
-    /// A structured value in json or yaml.
-    pub fn value<T: Serialize>(&self, v: &T) {
-        match self.format {
-            Format::Yaml => self.out(&serde_saphyr::to_string(v).unwrap_or_default()),
-            _ => self.out(&serde_json::to_string_pretty(v).unwrap_or_default()),
+    /// A result as a document: json, yaml or a jsonpath template over the json.
+    pub fn value<T: Document>(&self, v: &T) {
+        self.document(&v.document());
+    }
+
+    fn document(&self, doc: &Value) {
+        match &self.format {
+            Format::Yaml => self.out(&serde_saphyr::to_string(doc).unwrap_or_default()),
+            Format::JsonPath(t) => {
+                let text = t.render(doc);
+                // kubectl prints exactly the template, without a newline of its own.
+                if !text.is_empty() {
+                    self.out_raw(&text);
+                }
+            }
+            _ => self.out(&serde_json::to_string_pretty(doc).unwrap_or_default()),
+        }
+    }
+
+    /// Writes to stdout as it is, without adding a newline.
+    fn out_raw(&self, text: &str) {
+        let mut o = std::io::stdout().lock();
+        if let Err(e) = o.write_all(text.as_bytes()).and_then(|_| o.flush())
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            std::process::exit(0);
+        }
+    }
+
+    /// One environment as a markdown summary (`-o markdown`).
+    pub fn markdown(&self, env: &Environment) {
+        self.out(&markdown::environment(env, jiff::Timestamp::now()));
+    }
+
+    /// One change seen by `list --watch`: a table row (the header before the first), or one
+    /// compact JSON object a line, `{apiVersion, kind: "WatchEvent", type, object}`.
+    pub fn watch_event(&self, event: &str, env: &Environment, first: bool) {
+        match &self.format {
+            Format::Table | Format::Markdown => {
+                let t = table::environments_table_with(std::slice::from_ref(env), jiff::Timestamp::now(), true);
+                let mut lines = t.lines();
+                let header = lines.next().unwrap_or_default();
+                let row = lines.next().unwrap_or_default();
+                if first && !no_headers() {
+                    self.out(&format!("{:<9} {header}", "EVENT"));
+                }
+                self.out(&format!("{event:<9} {row}"));
+            }
+            Format::Name => self.out(&format!("environment/{}", env.name)),
+            _ => {
+                let mut m = Map::new();
+                m.insert("type".into(), json!(event));
+                m.insert("object".into(), env.document());
+                let doc = envelope("WatchEvent", m);
+                match &self.format {
+                    Format::JsonPath(t) => self.out(&t.render(&doc)),
+                    Format::Yaml => self.out(&format!("---\n{}", serde_saphyr::to_string(&doc).unwrap_or_default())),
+                    _ => self.out(&serde_json::to_string(&doc).unwrap_or_default()),
+                }
+            }
         }
     }
 
@@ -107,6 +386,44 @@ impl Output {
         }
     }
 
+    /// `get`'s table: the environment's row, then what it exposes.
+    pub fn environment_detail(&self, env: &Environment) {
+        let mut text = environments_table(std::slice::from_ref(env), jiff::Timestamp::now());
+        if let Some(eps) = env.endpoints.as_deref().filter(|e| !e.is_empty()) {
+            let rows = eps
+                .iter()
+                .map(|e| {
+                    let kind = match &e.service_type {
+                        Some(t) => format!("Service/{t}"),
+                        None => e.kind.clone(),
+                    };
+                    let target = e
+                        .url
+                        .clone()
+                        .or_else(|| e.address.clone())
+                        .or_else(|| e.host.clone())
+                        .unwrap_or_else(|| {
+                            if e.service_type.as_deref() == Some("NodePort") {
+                                "<nodes>"
+                            } else {
+                                "<pending>"
+                            }
+                            .into()
+                        });
+                    let ports = if e.ports.is_empty() {
+                        "-".into()
+                    } else {
+                        e.ports.join(",")
+                    };
+                    vec![kind, e.name.clone(), target, ports]
+                })
+                .collect();
+            text.push_str("\n\n");
+            text.push_str(&simple_table(&["ENDPOINT", "NAME", "URL/ADDRESS", "PORTS"], rows));
+        }
+        self.out(&text);
+    }
+
     /// One environment: table row, json/yaml object, or `environment/NAME`.
     pub fn environment(&self, env: &Environment) {
         self.environments_inner(std::slice::from_ref(env), false);
@@ -117,7 +434,12 @@ impl Output {
     }
 
     fn environments_inner(&self, envs: &[Environment], as_list: bool) {
-        match self.format {
+        match &self.format {
+            Format::Markdown => {
+                for e in envs {
+                    self.markdown(e);
+                }
+            }
             Format::Table => {
                 if envs.is_empty() {
                     if !self.quiet {
@@ -133,11 +455,10 @@ impl Output {
                     self.out(&names.join("\n"));
                 }
             }
-            Format::Json | Format::Yaml => {
+            Format::Json | Format::Yaml | Format::JsonPath(_) => {
                 if as_list {
-                    self.value(
-                        &serde_json::json!({"apiVersion": "kubenv.dev/v1", "kind": "EnvironmentList", "items": envs}),
-                    );
+                    let items: Vec<Value> = envs.iter().map(Document::document).collect();
+                    self.document(&list_document("EnvironmentList", &items));
                 } else if let Some(e) = envs.first() {
                     self.value(e);
                 }

@@ -16,6 +16,10 @@ fn usage(used: &str, hard: &str, fmt: fn(f64) -> String) -> String {
 }
 
 pub fn environments_table(envs: &[Environment], now: jiff::Timestamp) -> String {
+    environments_table_with(envs, now, !super::no_headers())
+}
+
+pub(crate) fn environments_table_with(envs: &[Environment], now: jiff::Timestamp, headers: bool) -> String {
     let mut t = Table::new();
     t.load_preset(presets::NOTHING);
     t.set_header([
@@ -50,9 +54,15 @@ pub fn environments_table(envs: &[Environment], now: jiff::Timestamp) -> String 
             pods,
         ]);
     }
-    // comfy-table pads each cell with a space on both sides; kubectl-style output has none on the left.
+    finish(&t, headers)
+}
+
+/// comfy-table pads each cell with a space on both sides; kubectl-style output has none on
+/// the left. `--no-headers` drops the header line, as kubectl's does.
+fn finish(t: &Table, headers: bool) -> String {
     t.to_string()
         .lines()
+        .skip(usize::from(!headers))
         .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end())
         .collect::<Vec<_>>()
         .join("\n")
@@ -66,9 +76,5 @@ pub fn simple_table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
     for r in rows {
         t.add_row(r);
     }
-    t.to_string()
-        .lines()
-        .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end())
-        .collect::<Vec<_>>()
-        .join("\n")
+    finish(&t, !super::no_headers())
 }

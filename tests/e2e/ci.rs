@@ -1,5 +1,7 @@
 //! The CI recipes in docs/ci/ run here as written: their kubenv and kubectl commands, with
-//! the variables CI would set.
+//! the variables CI would set, and their effects are checked with kubectl: the environment
+//! named after the branch, its labels and annotation, the markdown summary with the
+//! preview's Ingress host, and cleanup by label.
 
 use crate::common::*;
 use serde_json::Value;
@@ -10,6 +12,11 @@ fn doc(name: &str) -> Value {
     serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// The branch of the pull request: unicode and a slash, as real ones have.
+fn branch(pr: &str) -> String {
+    format!("feature/Preview-Ünïcode-{pr}")
+}
+
 fn bash(s: &Sandbox, script: &str, pr: &str, workdir: &std::path::Path) {
     let bin_dir = std::path::Path::new(KUBENV).parent().unwrap();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
@@ -18,6 +25,9 @@ fn bash(s: &Sandbox, script: &str, pr: &str, workdir: &std::path::Path) {
         .current_dir(workdir)
         .env("PATH", path)
         .env("PR", pr)
+        .env("BRANCH", branch(pr))
+        .env("PR_URL", format!("https://git.example.com/web/pull/{pr}"))
+        .env("GITHUB_STEP_SUMMARY", workdir.join("step-summary.md"))
         .env("KUBECONFIG", &s.kubeconfig)
         .env("ENV_KUBECONFIG", workdir.join("env.kubeconfig"))
         .env("HOME", s.path("home"))
@@ -38,7 +48,30 @@ fn workdir(s: &Sandbox) -> std::path::PathBuf {
     std::fs::create_dir_all(w.join("k8s")).unwrap();
     std::fs::write(
         w.join("k8s/app.yaml"),
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: preview-app\ndata:\n  version: \"1\"\n",
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: preview-app
+data:
+  version: "1"
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+spec:
+  rules:
+  - host: preview.example.com
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service:
+            name: web
+            port:
+              number: 80
+"#,
     )
     .unwrap();
     w
@@ -56,6 +89,31 @@ fn step(job: &Value, name: &str) -> String {
         .to_string()
 }
 
+/// The environment `--from-branch` made, found independently: by its labels, with kubectl.
+#[track_caller]
+fn check_preview(s: &Sandbox, pr: &str) -> String {
+    let name = s.kubenv(&["name", &branch(pr)]).ok().stdout.trim().to_string();
+    s.track(&name);
+    assert!(name.starts_with("feature-preview-unicode-"), "{name}");
+    let ns = s.admin_json(&["get", "namespaces", "-l", &format!("pr={pr},preview=true")]);
+    let items = ns["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{ns}");
+    let meta = &items[0]["metadata"];
+    assert_eq!(meta["name"], format!("env-{name}"));
+    assert_eq!(meta["labels"]["kubenv.dev/environment"], name.as_str());
+    assert!(
+        meta["annotations"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .any(|(k, v)| k.ends_with("-request") && v.as_str().unwrap().ends_with(&format!("/{pr}"))),
+        "{meta}"
+    );
+    s.admin(&["-n", &format!("env-{name}"), "get", "configmap", "preview-app"])
+        .ok();
+    name
+}
+
 #[test]
 fn github_actions_recipe() {
     let s = Sandbox::new();
@@ -67,20 +125,27 @@ fn github_actions_recipe() {
         step(&wf["jobs"]["preview"], "Create preview environment"),
         step(&wf["jobs"]["preview"], "Deploy"),
     );
+    let summary = step(&wf["jobs"]["preview"], "Summary");
     // Opened, then pushed to again: both converge.
     for _ in 0..2 {
         bash(&s, &create, &pr, &w);
         bash(&s, &deploy, &pr, &w);
+        bash(&s, &summary, &pr, &w);
     }
-    s.admin(&["-n", &format!("env-pr-{pr}"), "get", "configmap", "preview-app"])
-        .ok();
+    let name = check_preview(&s, &pr);
+    let md = std::fs::read_to_string(w.join("step-summary.md")).unwrap();
+    assert!(md.contains(&format!("### Environment `{name}` is Active")), "{md}");
+    assert!(md.contains("| Ingress | `web` | http://preview.example.com/ |"), "{md}");
+    assert!(md.contains(&format!("kubenv connect {name}")), "{md}");
+    // The comment's body is the same summary (`>>` adds one per run to the step summary).
+    assert!(md.ends_with(&std::fs::read_to_string(w.join("preview.md")).unwrap()));
     bash(&s, &step(&wf["jobs"]["cleanup"], "Delete preview environment"), &pr, &w);
     bash(&s, &step(&wf["jobs"]["cleanup"], "Delete preview environment"), &pr, &w);
     let phase = s
         .admin(&[
             "get",
             "namespace",
-            &format!("env-pr-{pr}"),
+            &format!("env-{name}"),
             "-o",
             "jsonpath={.status.phase}",
             "--ignore-not-found",
@@ -106,14 +171,16 @@ fn gitlab_ci_recipe() {
     };
     bash(&s, &lines("preview"), &pr, &w);
     bash(&s, &lines("preview"), &pr, &w);
-    s.admin(&["-n", &format!("env-pr-{pr}"), "get", "configmap", "preview-app"])
-        .ok();
+    let name = check_preview(&s, &pr);
+    let md = std::fs::read_to_string(w.join("preview.md")).unwrap();
+    assert!(md.contains("| Ingress | `web` | http://preview.example.com/ |"), "{md}");
+    assert!(md.contains(&format!("kubenv connect {name}")), "{md}");
     bash(&s, &lines("preview-stop"), &pr, &w);
     let phase = s
         .admin(&[
             "get",
             "namespace",
-            &format!("env-pr-{pr}"),
+            &format!("env-{name}"),
             "-o",
             "jsonpath={.status.phase}",
             "--ignore-not-found",

@@ -182,6 +182,14 @@ impl Sandbox {
         n
     }
 
+    /// Deletes this environment with the sandbox too (a name kubenv derived, e.g. from a branch).
+    pub fn track(&self, name: &str) {
+        let mut envs = self.envs.lock().unwrap();
+        if !envs.iter().any(|e| e == name) {
+            envs.push(name.to_string());
+        }
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }

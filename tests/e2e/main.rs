@@ -11,6 +11,7 @@ mod http1;
 mod kubeconfig;
 mod lifecycle;
 mod platform;
+mod preview;
 mod requests;
 mod security;
 mod tenancy;

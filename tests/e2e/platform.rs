@@ -110,7 +110,17 @@ fn policy_install_is_idempotent_and_malformed_policies_are_refused() {
     assert_eq!(shown["cost"]["currency"], "EUR");
     assert_eq!(shown["sleep"]["afterInactivity"], "2h");
     let templates = s.kubenv(&["templates", "-o", "json"]).ok().json();
-    assert_eq!(templates["web"]["manifests"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        (&templates["apiVersion"], &templates["kind"]),
+        (&serde_json::json!("kubenv.dev/v1"), &serde_json::json!("TemplateList"))
+    );
+    let web = templates["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "web")
+        .unwrap_or_else(|| panic!("{templates}"));
+    assert_eq!(web["manifests"].as_array().unwrap().len(), 2);
 
     // A malformed policy already in the cluster is reported, never replaced by defaults.
     s.admin(&[
@@ -278,6 +288,11 @@ fn gc_deletes_expired_and_sleeps_idle_once_even_when_run_concurrently() {
     .ok();
 
     let plan = s.kubenv(&["gc", "--dry-run", "-o", "json"]).ok().json();
+    assert_eq!(
+        (plan["kind"].as_str(), plan["dryRun"].as_bool()),
+        (Some("GcReport"), Some(true)),
+        "{plan}"
+    );
     let planned = |env: &str| -> Option<String> {
         plan["actions"]
             .as_array()

@@ -45,8 +45,17 @@ fn request_counts_do_not_grow_with_the_number_of_environments() {
         "{list_large:?}"
     );
 
+    // The namespace and quota by label, then the endpoints: Ingresses and Services in the
+    // environment's namespace only.
     let get = count(&p, &s, &["get", &first]);
-    assert!(get.len() <= 3, "{get:?}");
+    assert!(get.len() <= 4, "{get:?}");
+    let ns_path = format!("/namespaces/env-{first}/");
+    assert!(
+        get.iter()
+            .filter(|r| r.2.contains("/ingresses") || r.2.contains("/services"))
+            .all(|r| r.2.contains(&ns_path)),
+        "{get:?}"
+    );
     let sleep = count(&p, &s, &["sleep", &first]);
     let wake = count(&p, &s, &["wake", &first]);
     assert!(sleep.len() <= 16 && wake.len() <= 16, "sleep {sleep:?}\nwake {wake:?}");
