@@ -391,21 +391,7 @@ fn tenants_and_ci_bots_stay_inside_their_bounds() {
         "kubenv-tenant-limits",
         "the lock kubenv-lock is kubenv's",
     );
-    assert!(
-        s.admin(&[
-            "-n",
-            &ns,
-            "get",
-            "lease",
-            "kubenv-lock",
-            "--ignore-not-found",
-            "-o",
-            "name"
-        ])
-        .stdout
-        .trim()
-        .is_empty()
-    );
+    assert!(!lock_exists(&s, &ns));
     // Guardrails and the namespace's labels are out of its reach (RBAC).
     by_rbac(t(&["delete", "resourcequota", "kubenv-quota"]));
     by_rbac(t(&[
@@ -492,21 +478,7 @@ fn owners_and_admins_work_under_enforcement() {
     let t = std::time::Instant::now();
     as_user(&s, &alice, &["sleep", &name]).ok();
     assert!(t.elapsed().as_secs() < 20, "took {:?}", t.elapsed());
-    assert!(
-        s.admin(&[
-            "-n",
-            &ns,
-            "get",
-            "lease",
-            "kubenv-lock",
-            "--ignore-not-found",
-            "-o",
-            "name"
-        ])
-        .stdout
-        .trim()
-        .is_empty()
-    );
+    assert!(!lock_exists(&s, &ns));
 
     // Platform admins act on anyone's environment; the trail names them.
     s.kubenv(&["wake", &name]).ok();
@@ -557,4 +529,21 @@ fn owners_and_admins_work_under_enforcement() {
         .unwrap();
     assert!(!gcd["actor"].as_str().unwrap().contains("kubenv-gc ("), "{gcd}");
     as_user(&s, &alice, &["delete", &name, "--yes"]).ok();
+}
+
+/// Whether the environment's lock Lease exists, as an admin sees it.
+fn lock_exists(s: &Sandbox, ns: &str) -> bool {
+    !s.admin(&[
+        "-n",
+        ns,
+        "get",
+        "lease",
+        "kubenv-lock",
+        "--ignore-not-found",
+        "-o",
+        "name",
+    ])
+    .stdout
+    .trim()
+    .is_empty()
 }
