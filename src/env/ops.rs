@@ -961,11 +961,13 @@ mod tests {
     #[test]
     fn paged_list_converts_like_a_whole_list() {
         let now: jiff::Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
-        let mut quota = ResourceQuota::default();
-        quota.status = Some(k8s_openapi::api::core::v1::ResourceQuotaStatus {
-            hard: Some(BTreeMap::from([("pods".to_string(), Quantity("50".into()))])),
-            used: Some(BTreeMap::from([("pods".to_string(), Quantity("3".into()))])),
-        });
+        let quota = ResourceQuota {
+            status: Some(k8s_openapi::api::core::v1::ResourceQuotaStatus {
+                hard: Some(BTreeMap::from([("pods".to_string(), Quantity("50".into()))])),
+                used: Some(BTreeMap::from([("pods".to_string(), Quantity("3".into()))])),
+            }),
+            ..Default::default()
+        };
         let cases = [
             ns(&[], false),
             ns(&[(ANN_EXPIRES, "2029-01-01T00:00:00Z")], false),
