@@ -108,6 +108,12 @@ KUBENV_CP_ETCD_FSYNC=1 KUBENV_CP_STATE=$work/cp-current scripts/controlplane.sh 
 versions=$(scripts/controlplane.sh versions | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')
 
 mkdir -p "$work/home" "$work/kubenv-cache"
+spawn_rss=
+if command -v cc >/dev/null && cc -O2 -o "$work/spawn-rss" scripts/bench/spawn-rss.c; then
+  spawn_rss=$work/spawn-rss
+else
+  log "warning: no C compiler; max RSS will include the harness's own (see scripts/bench/spawn-rss.c)"
+fi
 log "installing kubenv's policy and roles as the platform team (kubenv admin init --engineers-group kubenv:engineers)"
 env HOME="$work/home" KUBECONFIG="$cp_dir/admin.kubeconfig" "$kubenv" admin init \
   --engineers-group kubenv:engineers >/dev/null
@@ -119,5 +125,5 @@ env HOME="$work/home" XDG_CACHE_HOME="$work/home/.cache" XDG_CONFIG_HOME="$work/
   KUBECONFIG="$work/kubeconfig" KUBENV_CACHE_DIR="$work/kubenv-cache" NO_COLOR=1 \
   BENCH_RUSTC="$rustc_version" \
   "$python" scripts/bench/bench.py --cp "$cp_dir" --work "$work" --kubenv "$kubenv" \
-  --kubectl "$kubectl_bin" --repo "$repo" --versions "$versions" ${out:+--out "$out"} $quick \
+  --kubectl "$kubectl_bin" --repo "$repo" --versions "$versions" --spawn-rss "$spawn_rss" ${out:+--out "$out"} $quick \
   ${only:+--only "$only"}
