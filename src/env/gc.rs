@@ -226,19 +226,30 @@ pub async fn gc(host: &Host, opts: &GcOptions, progress: Progress<'_>) -> Result
     // The trail names who ran gc, as the server sees it (it refuses anything else); the
     // actions `gc-delete` and `gc-sleep` say it was gc.
     let actor = host.identity().await.map(|i| i.name).unwrap_or_default();
-    let tasks = plan.into_iter().map(|mut a| {
+    let tasks = plan.into_iter().enumerate().map(|(i, mut a)| {
         let actor = actor.clone();
         let (idle_after, schedule) = (idle_after, schedule.clone());
         async move {
             progress(&format!("{} {}", a.action, a.environment));
             match act(host, &mut a, &actor, idle_after, schedule.as_ref()).await {
-                Ok(()) => Ok(a),
+                Ok(()) => Ok((i, a)),
                 Err(e) => Err(e),
             }
         }
     });
-    futures::future::try_join_all(tasks).await
+    // A bounded number of environments at a time, so a backlog of a thousand is a steady
+    // stream of requests rather than a burst the API server has to queue or reject.
+    use futures::{StreamExt, TryStreamExt};
+    let mut done: Vec<(usize, GcAction)> = futures::stream::iter(tasks)
+        .buffer_unordered(GC_CONCURRENCY)
+        .try_collect()
+        .await?;
+    done.sort_by_key(|(i, _)| *i);
+    Ok(done.into_iter().map(|(_, a)| a).collect())
 }
+
+/// Environments gc acts on at once.
+const GC_CONCURRENCY: usize = 16;
 
 /// Acts on one environment under its lock, after checking the reason still holds.
 async fn act(
