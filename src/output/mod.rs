@@ -116,6 +116,24 @@ fn envelope(kind: &str, fields: Map<String, Value>) -> Value {
     Value::Object(m)
 }
 
+/// A result in its envelope, serialized as it goes (no intermediate JSON tree).
+#[derive(Serialize)]
+struct Enveloped<'a, T: Serialize> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    kind: &'static str,
+    #[serde(flatten)]
+    inner: &'a T,
+}
+
+#[derive(Serialize)]
+struct EnvelopedList<'a, T: Serialize> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    kind: &'static str,
+    items: &'a [T],
+}
+
 /// A list document: `{apiVersion, kind: "…List", items}`.
 pub fn list_document<T: Serialize>(kind: &'static str, items: &[T]) -> Value {
     let mut m = Map::new();
@@ -453,6 +471,33 @@ impl Output {
                 let names: Vec<String> = envs.iter().map(|e| format!("environment/{}", e.name)).collect();
                 if !names.is_empty() {
                     self.out(&names.join("\n"));
+                }
+            }
+            // Straight from the environments to stdout: a long list never exists as a JSON
+            // tree or as one string (the same bytes as the document path).
+            Format::Json if as_list => {
+                let items: Vec<Enveloped<'_, Environment>> = envs
+                    .iter()
+                    .map(|e| Enveloped {
+                        api_version: API_VERSION,
+                        kind: "Environment",
+                        inner: e,
+                    })
+                    .collect();
+                let list = EnvelopedList {
+                    api_version: API_VERSION,
+                    kind: "EnvironmentList",
+                    items: &items,
+                };
+                let mut o = std::io::BufWriter::new(std::io::stdout().lock());
+                let r = serde_json::to_writer_pretty(&mut o, &list)
+                    .map_err(std::io::Error::from)
+                    .and_then(|_| o.write_all(b"\n"))
+                    .and_then(|_| o.flush());
+                if let Err(e) = r
+                    && e.kind() == std::io::ErrorKind::BrokenPipe
+                {
+                    std::process::exit(0);
                 }
             }
             Format::Json | Format::Yaml | Format::JsonPath(_) => {
