@@ -609,14 +609,9 @@ fn with_quota(mut env: Environment, usage: Option<QuotaUsage>, quotas_readable: 
         None => {
             env.quota = None;
             if env.status != Status::Terminating {
-                env.status = if quotas_readable {
-                    Status::Incomplete
-                } else if env.sleeping_since.is_some() {
-                    Status::Sleeping
-                } else {
-                    Status::Active
-                };
+                env.status = Status::Incomplete;
             }
+            return list_filter(env, quotas_readable);
         }
     }
     env
