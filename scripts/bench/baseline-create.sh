@@ -4,7 +4,7 @@
 # The same objects kubenv makes with its built-in `standard` template (namespace labels and
 # annotations, ResourceQuota kubenv-quota, LimitRange kubenv-limits, NetworkPolicy
 # kubenv-isolate-ingress, ServiceAccount tenant, RoleBinding kubenv-tenant -> ClusterRole
-# kubenv:tenant, and the owner's RoleBindings kubenv-owner -> admin and kubenv-owner-token ->
+# kubenv:tenant, and the owner's RoleBindings kubenv-owner -> kubenv:tenant and kubenv-owner-token ->
 # kubenv:token-minter), applied with ONE `kubectl apply` of a multi-document YAML; then a
 # short-lived token for the tenant ServiceAccount and a kubeconfig context that uses it.
 # The engineer role grants no `serviceaccounts/token` of its own: like kubenv, the script gets
@@ -110,7 +110,7 @@ metadata:
   name: kubenv-owner
   namespace: $ns
   labels: {app.kubernetes.io/managed-by: kubenv, kubenv.dev/environment: $name}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: $tenant_role}
 subjects:
 - {kind: User, apiGroup: rbac.authorization.k8s.io, name: "$owner"}
 ---
