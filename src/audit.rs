@@ -3,7 +3,7 @@
 //! the trail outlives the environment, for as long as the API server keeps events).
 
 use crate::cluster::Host;
-use crate::env::{LABEL_ENV, LABEL_MANAGED_BY, MANAGED_BY};
+use crate::environment::{LABEL_ENV, LABEL_MANAGED_BY, MANAGED_BY};
 use crate::error::Result;
 use crate::policy::SYSTEM_NAMESPACE;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
@@ -79,15 +79,38 @@ fn event(a: &Action<'_>, in_namespace: &str) -> Event {
     }
 }
 
+/// Where an action is recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Trail {
+    /// In the environment's namespace (false once it is gone).
+    pub environment: bool,
+    /// In kubenv-system (false when the policy lookup found none: no `kubenv admin init`).
+    pub system: bool,
+}
+
+impl Trail {
+    pub const BOTH: Trail = Trail {
+        environment: true,
+        system: true,
+    };
+
+    /// Both, or only the environment's when the policy says kubenv-system is not there.
+    pub fn for_policy(source: crate::policy::PolicySource) -> Trail {
+        Trail {
+            environment: true,
+            system: source == crate::policy::PolicySource::Cluster,
+        }
+    }
+}
+
 /// Records an action in both places, at once. Best effort: a trail that cannot be written
 /// (no kubenv-system, no permission) never fails the action itself; the result says so.
-pub async fn record(host: &Host, a: &Action<'_>, env_namespace_alive: bool) -> bool {
+pub async fn record(host: &Host, a: &Action<'_>, trail: Trail) -> bool {
     let sys: Api<Event> = Api::namespaced(host.client.clone(), SYSTEM_NAMESPACE);
     let local: Api<Event> = Api::namespaced(host.client.clone(), a.namespace);
     let pp = PostParams::default();
     let (e1, e2) = (event(a, SYSTEM_NAMESPACE), event(a, a.namespace));
-    // Without kubenv-system (no `kubenv admin init`), the trail is the environment's own.
-    let system = host.system_namespace.get().copied().unwrap_or(true);
+    let (system, env_namespace_alive) = (trail.system, trail.environment);
     let (r1, r2) = futures::join!(
         async {
             if system {

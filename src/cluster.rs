@@ -39,9 +39,10 @@ pub struct Host {
     /// steps it takes.
     pub until: tokio::time::Instant,
     me: std::sync::Arc<tokio::sync::OnceCell<Identity>>,
-    /// Whether kubenv-system exists, once the policy lookup has told.
-    pub system_namespace: std::sync::Arc<std::sync::OnceLock<bool>>,
 }
+
+/// The field manager of everything kubenv writes with server-side apply.
+pub const FIELD_MANAGER: &str = "kubenv";
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -230,7 +231,6 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         timeout,
         until: tokio::time::Instant::now() + timeout,
         me: Default::default(),
-        system_namespace: Default::default(),
     })
 }
 
@@ -285,7 +285,6 @@ fn connect_in_cluster(opts: &HostOptions, paths: Vec<PathBuf>) -> Result<Host> {
         timeout,
         until: tokio::time::Instant::now() + timeout,
         me: Default::default(),
-        system_namespace: Default::default(),
     })
 }
 
@@ -526,6 +525,33 @@ impl Host {
 
     pub fn map(&self, e: kube::Error) -> Error {
         self.endpoint.map(e)
+    }
+
+    /// Whether RBAC lets the caller do `verb` on `resource.group` in `namespace` (all
+    /// namespaces when empty): a SelfSubjectAccessReview.
+    pub async fn can_i(&self, verb: &str, group: &str, resource: &str, namespace: &str) -> Result<bool> {
+        use k8s_openapi::api::authorization::v1::{
+            ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+        };
+        let api: Api<SelfSubjectAccessReview> = Api::all(self.client.clone());
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(verb.into()),
+                    group: Some(group.into()),
+                    resource: Some(resource.into()),
+                    namespace: Some(namespace.into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let r = api
+            .create(&PostParams::default(), &review)
+            .await
+            .map_err(|e| self.map(e))?;
+        Ok(r.status.is_some_and(|s| s.allowed))
     }
 
     /// The caller's identity as the API server sees it (SelfSubjectReview), whatever the

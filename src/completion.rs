@@ -55,7 +55,7 @@ pub fn environment_names(opts: &HostOptions) -> Vec<String> {
     let names = rt.block_on(async {
         tokio::time::timeout(DEADLINE, async {
             let host = cluster::connect(&opts).await?;
-            crate::env::ops::environment_namespaces(&host).await
+            crate::backend::records::environment_namespaces(&host).await
         })
         .await
     });

@@ -17,18 +17,25 @@ pub mod exit {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("invalid environment name {name:?}: {reason}")]
-    InvalidName { name: String, reason: String },
+    /// A name, duration or `KEY=VALUE` that cannot be used.
+    #[error(transparent)]
+    Input(#[from] crate::names::Error),
 
+    /// A policy that is malformed, or a request it does not allow.
+    #[error(transparent)]
+    Policy(#[from] crate::policy::Error),
+
+    /// Another usage error, described.
     #[error("{0}")]
     InvalidInput(String),
 
-    #[error("invalid {flag} {given:?}: {reason}")]
-    InvalidMetadata {
-        flag: String,
-        given: String,
-        reason: String,
-    },
+    /// A label selector the API server refused.
+    #[error("invalid label selector {selector:?}: {reason}")]
+    InvalidSelector { selector: String, reason: String },
+
+    /// A template manifest the API server cannot take.
+    #[error("{0}")]
+    InvalidManifest(String),
 
     #[error("environment {name:?} not found (namespace {namespace}); run `kubenv list -A` to see the environments")]
     NotFound { name: String, namespace: String },
@@ -123,6 +130,11 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Standard output was closed by its reader (`kubenv list | head`): not a failure;
+    /// the command stops writing and exits 0.
+    #[error("standard output was closed")]
+    OutputClosed,
+
     #[error("{0}")]
     Other(String),
 }
@@ -132,9 +144,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::InvalidName { .. }
+            Error::Input(_)
+            | Error::Policy(_)
             | Error::InvalidInput(_)
-            | Error::InvalidMetadata { .. }
+            | Error::InvalidSelector { .. }
+            | Error::InvalidManifest(_)
             | Error::Kubeconfig { .. }
             | Error::CommandNotRun { .. } => exit::USAGE,
             Error::NotFound { .. } => exit::NOT_FOUND,
@@ -147,6 +161,7 @@ impl Error {
                 exit::UNREACHABLE
             }
             Error::Interrupted => exit::INTERRUPTED,
+            Error::OutputClosed => exit::OK,
             Error::Api { code, .. } => match code {
                 403 => exit::FORBIDDEN,
                 404 => exit::NOT_FOUND,

@@ -57,6 +57,8 @@ fn main() {
         tokio::select! {
                     r = cli::run(cli, config) => match r {
                         Ok(code) => code,
+                        // A reader that stopped reading (`kubenv list | head`) is not a failure.
+                        Err(kubenv::Error::OutputClosed) => kubenv::error::exit::OK,
                         Err(e) => {
                             out.error(&e.to_string());
                             e.exit_code()
@@ -73,7 +75,7 @@ fn main() {
                             if output::handles_interrupt() {
                                 std::future::pending::<()>().await;
                             }
-                            if !cli::connect::child_running() {
+                            if !kubenv::app::connect::child_running() {
                                 break;
                             }
                         }
@@ -85,7 +87,9 @@ fn main() {
     });
     // The interrupted command's locks were dropped above; let their releases go out (briefly)
     // so the next command does not wait for them to expire.
-    rt.block_on(kubenv::env::lock::wait_for_releases(std::time::Duration::from_secs(2)));
+    rt.block_on(kubenv::backend::lock::wait_for_releases(
+        std::time::Duration::from_secs(2),
+    ));
     drop(rt);
     std::process::exit(code);
 }

@@ -1,8 +1,87 @@
 //! Parsing and validating what users type: environment names and durations.
 //! Checked before any request reaches the cluster, so bad input changes nothing.
 
-use crate::error::{Error, Result};
 use std::time::Duration;
+
+/// What is wrong with something a user typed. Every variant is a usage error (exit 2).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Not a valid environment name (a DNS label, not reserved, short enough).
+    #[error("invalid environment name {name:?}: {reason}")]
+    InvalidName { name: String, reason: String },
+    /// Not a duration such as `2d` or `1d12h`.
+    #[error(
+        "invalid duration {given:?}: {reason}; use a positive number with a unit s, m, h, d or w, e.g. 2d or 1d12h"
+    )]
+    InvalidDuration { given: String, reason: String },
+    /// A length for names made from branches outside what a namespace allows.
+    #[error(
+        "--max-length {given} is out of range; use {BRANCH_NAME_MIN} to {MAX_NAMESPACE_LEN} (the policy's namespace prefix counts towards 63)"
+    )]
+    MaxLength { given: usize },
+    /// A `KEY=VALUE` of `create --label` or `--annotation` that cannot be used.
+    #[error("invalid {flag} {given:?}: {reason}")]
+    InvalidMetadata {
+        flag: &'static str,
+        given: String,
+        reason: String,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Always a usage error.
+    pub fn exit_code(&self) -> i32 {
+        crate::error::exit::USAGE
+    }
+}
+
+/// An environment name, checked once where it is typed (clap's value parser) and typed after.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct EnvName(String);
+
+impl EnvName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for EnvName {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<EnvName> {
+        namespace_for(s, "")?;
+        Ok(EnvName(s.to_string()))
+    }
+}
+
+impl std::ops::Deref for EnvName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for EnvName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for EnvName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<EnvName> for String {
+    fn from(n: EnvName) -> String {
+        n.0
+    }
+}
 
 /// Longest namespace name Kubernetes accepts (a DNS-1123 label).
 pub const MAX_NAMESPACE_LEN: usize = 63;
@@ -83,10 +162,9 @@ pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// Parses durations such as `90m`, `12h`, `2d`, `1w`, `1d12h`, `30s`.
 pub fn parse_duration(s: &str) -> Result<Duration> {
-    let bad = |why: &str| {
-        Error::InvalidInput(format!(
-            "invalid duration {s:?}: {why}; use a positive number with a unit s, m, h, d or w, e.g. 2d or 1d12h"
-        ))
+    let bad = |why: &str| Error::InvalidDuration {
+        given: s.to_string(),
+        reason: why.to_string(),
     };
     let t = s.trim();
     if t.is_empty() {
@@ -180,7 +258,7 @@ pub fn label_value(s: &str) -> String {
 
 /// Label and annotation keys kubenv sets itself or that make a namespace an environment:
 /// a user may not set them with `create --label/--annotation` (the server also refuses
-/// changing most of them, see src/admission.yaml).
+/// changing most of them, see src/app/admission.yaml).
 pub fn is_kubenv_key(key: &str) -> bool {
     let (prefix, name) = key.rsplit_once('/').unwrap_or(("", key));
     prefix == "kubenv.dev"
@@ -238,7 +316,7 @@ fn check_key(key: &str) -> std::result::Result<(), String> {
 pub fn parse_metadata(given: &str, label: bool) -> Result<(String, String)> {
     let flag = if label { "--label" } else { "--annotation" };
     let bad = |reason: String| Error::InvalidMetadata {
-        flag: flag.to_string(),
+        flag,
         given: given.to_string(),
         reason,
     };
@@ -281,6 +359,14 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
+}
+
+/// [`branch_name`], refusing a `max_len` it would clamp.
+pub fn name_for_branch(branch: &str, max_len: usize) -> Result<EnvName> {
+    if !(BRANCH_NAME_MIN..=MAX_NAMESPACE_LEN).contains(&max_len) {
+        return Err(Error::MaxLength { given: max_len });
+    }
+    Ok(EnvName(branch_name(branch, max_len)))
 }
 
 /// Turns any git branch (or ref) into a valid environment name, the same one every time.

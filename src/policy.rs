@@ -3,7 +3,6 @@
 //! apply so kubenv works on any cluster at once. A malformed policy is an error, never
 //! silently replaced by defaults.
 
-use crate::error::{Error, Result};
 use crate::names::parse_duration;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -12,6 +11,95 @@ use std::time::Duration;
 pub const SYSTEM_NAMESPACE: &str = "kubenv-system";
 pub const POLICY_CONFIGMAP: &str = "kubenv-policy";
 pub const POLICY_KEY: &str = "policy.yaml";
+
+/// A policy that cannot be used, or a request it does not allow. Usage errors (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Not YAML, or fields of the wrong shape (unknown fields included).
+    #[error("policy {origin} is malformed: {source}")]
+    Malformed {
+        origin: String,
+        #[source]
+        source: Box<serde_saphyr::Error>,
+    },
+    /// Well-formed but contradictory or out of range.
+    #[error("policy {origin} is invalid{}: {reason}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    Invalid {
+        origin: String,
+        line: Option<usize>,
+        reason: String,
+    },
+    /// The ConfigMap is there without its `policy.yaml`.
+    #[error(
+        "the policy ConfigMap {SYSTEM_NAMESPACE}/{POLICY_CONFIGMAP} has no key {POLICY_KEY}; ask your platform team to fix it (kubenv admin init --policy FILE)"
+    )]
+    MissingKey,
+    #[error("unknown template {name:?}; available: {} (see `kubenv templates`)", known.join(", "))]
+    UnknownTemplate { name: String, known: Vec<String> },
+    #[error("TTL {asked} is longer than the policy maximum {max}; ask for at most --ttl {max}")]
+    TtlTooLong { asked: String, max: String },
+    #[error("team {team:?} is not allowed by the policy; allowed teams: {}", allowed.join(", "))]
+    TeamNotAllowed { team: String, allowed: Vec<String> },
+    #[error("team {team:?} must be letters, digits, '-', '_' or '.' (at most 63)")]
+    BadTeam { team: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The Pod Security Admission level a template enforces.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PodSecurity {
+    Privileged,
+    #[default]
+    Baseline,
+    Restricted,
+}
+
+impl PodSecurity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodSecurity::Privileged => "privileged",
+            PodSecurity::Baseline => "baseline",
+            PodSecurity::Restricted => "restricted",
+        }
+    }
+}
+
+impl std::fmt::Display for PodSecurity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an environment's network is fenced.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// Ingress only from the same namespace (and the ingress controller's, if named).
+    #[default]
+    Isolated,
+    /// Isolated, and egress only to the same namespace and DNS.
+    Strict,
+    /// No NetworkPolicy.
+    Open,
+}
+
+impl NetworkMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetworkMode::Isolated => "isolated",
+            NetworkMode::Strict => "strict",
+            NetworkMode::Open => "open",
+        }
+    }
+}
+
+impl std::fmt::Display for NetworkMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -137,8 +225,8 @@ pub struct Template {
     #[serde(default)]
     pub limits: Limits,
     /// Pod Security Admission level enforced: privileged, baseline or restricted.
-    #[serde(default = "default_pod_security")]
-    pub pod_security: String,
+    #[serde(default)]
+    pub pod_security: PodSecurity,
     #[serde(default)]
     pub network: Network,
     /// Overrides the policy's default TTL for environments from this template.
@@ -200,25 +288,16 @@ impl Default for Limits {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Network {
     /// `isolated`: ingress only from the same namespace. `strict`: egress too is limited to
     /// the namespace and DNS.
-    #[serde(default = "default_network_mode")]
-    pub mode: String,
+    #[serde(default)]
+    pub mode: NetworkMode,
     /// Namespace of the ingress controller allowed to reach pods, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_from_namespace: Option<String>,
-}
-
-impl Default for Network {
-    fn default() -> Self {
-        Network {
-            mode: default_network_mode(),
-            allow_from_namespace: None,
-        }
-    }
 }
 
 fn default_tenant_role() -> String {
@@ -240,12 +319,6 @@ fn max_ttl() -> String {
 fn max_lifetime() -> String {
     "90d".into()
 }
-fn default_pod_security() -> String {
-    "baseline".into()
-}
-fn default_network_mode() -> String {
-    "isolated".into()
-}
 
 fn builtin_templates() -> BTreeMap<String, Template> {
     let mut m = BTreeMap::new();
@@ -255,11 +328,8 @@ fn builtin_templates() -> BTreeMap<String, Template> {
             description: "General-purpose environment: 4 CPU / 8Gi requested, isolated network".into(),
             quota: Quota::default(),
             limits: Limits::default(),
-            pod_security: default_pod_security(),
-            network: Network {
-                mode: default_network_mode(),
-                allow_from_namespace: None,
-            },
+            pod_security: PodSecurity::default(),
+            network: Network::default(),
             ttl: None,
             manifests: vec![],
         },
@@ -283,7 +353,7 @@ impl Default for Policy {
 }
 
 /// Where the policy in force came from.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub enum PolicySource {
     BuiltIn,
@@ -302,11 +372,14 @@ impl Policy {
 
     /// Parses and validates a policy document. Errors name the line when the YAML is malformed.
     pub fn from_yaml(text: &str, origin: &str) -> Result<Policy> {
-        let p: Policy = serde_saphyr::from_str(text)
-            .map_err(|e| Error::InvalidInput(format!("policy {origin} is malformed: {e}")))?;
-        p.validate().map_err(|m| {
-            let at = locate(text, &m).map(|l| format!(" (line {l})")).unwrap_or_default();
-            Error::InvalidInput(format!("policy {origin} is invalid{at}: {m}"))
+        let p: Policy = serde_saphyr::from_str(text).map_err(|source| Error::Malformed {
+            origin: origin.to_string(),
+            source: Box::new(source),
+        })?;
+        p.validate().map_err(|reason| Error::Invalid {
+            origin: origin.to_string(),
+            line: locate(text, &reason),
+            reason,
         })?;
         Ok(p)
     }
@@ -361,18 +434,6 @@ impl Policy {
             ));
         }
         for (name, t) in &self.templates {
-            if !matches!(t.pod_security.as_str(), "privileged" | "baseline" | "restricted") {
-                return Err(format!(
-                    "templates.{name}.podSecurity {:?} must be privileged, baseline or restricted",
-                    t.pod_security
-                ));
-            }
-            if !matches!(t.network.mode.as_str(), "isolated" | "strict" | "open") {
-                return Err(format!(
-                    "templates.{name}.network.mode {:?} must be isolated, strict or open",
-                    t.network.mode
-                ));
-            }
             if let Some(ttl) = &t.ttl {
                 let d = parse_duration(ttl).map_err(|e| format!("templates.{name}.ttl: {e}"))?;
                 if d > max {
@@ -415,11 +476,9 @@ impl Policy {
         self.templates
             .get_key_value(name)
             .map(|(k, v)| (k.as_str(), v))
-            .ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "unknown template {name:?}; available: {} (see `kubenv templates`)",
-                    self.templates.keys().cloned().collect::<Vec<_>>().join(", ")
-                ))
+            .ok_or_else(|| Error::UnknownTemplate {
+                name: name.to_string(),
+                known: self.templates.keys().cloned().collect(),
             })
     }
 
@@ -431,12 +490,10 @@ impl Policy {
     pub fn resolve_ttl(&self, requested: Option<Duration>, template: &Template) -> Result<Duration> {
         let max = self.max_ttl();
         match requested {
-            Some(d) if d > max => Err(Error::InvalidInput(format!(
-                "TTL {} is longer than the policy maximum {}; ask for at most --ttl {}",
-                crate::names::human_duration(d.as_secs() as i64),
-                self.ttl.max,
-                self.ttl.max
-            ))),
+            Some(d) if d > max => Err(Error::TtlTooLong {
+                asked: crate::names::human_duration(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+                max: self.ttl.max.clone(),
+            }),
             Some(d) => Ok(d),
             None => {
                 let s = template.ttl.as_deref().unwrap_or(&self.ttl.default);
@@ -448,14 +505,12 @@ impl Policy {
     pub fn check_team(&self, team: Option<&str>) -> Result<()> {
         match team {
             Some(t) if !self.allowed_teams.is_empty() && !self.allowed_teams.iter().any(|a| a == t) => {
-                Err(Error::InvalidInput(format!(
-                    "team {t:?} is not allowed by the policy; allowed teams: {}",
-                    self.allowed_teams.join(", ")
-                )))
+                Err(Error::TeamNotAllowed {
+                    team: t.to_string(),
+                    allowed: self.allowed_teams.clone(),
+                })
             }
-            Some(t) if crate::names::label_value(t) != t => Err(Error::InvalidInput(format!(
-                "team {t:?} must be letters, digits, '-', '_' or '.' (at most 63)"
-            ))),
+            Some(t) if crate::names::label_value(t) != t => Err(Error::BadTeam { team: t.to_string() }),
             _ => Ok(()),
         }
     }
@@ -484,8 +539,8 @@ impl Policy {
             ("maxLifetime".to_string(), dur(&self.ttl.max_lifetime)),
         ]);
         for (name, t) in &self.templates {
-            m.insert(format!("podSecurity.{name}"), t.pod_security.clone());
-            m.insert(format!("network.{name}.mode"), t.network.mode.clone());
+            m.insert(format!("podSecurity.{name}"), t.pod_security.to_string());
+            m.insert(format!("network.{name}.mode"), t.network.mode.to_string());
             if let Some(ns) = &t.network.allow_from_namespace {
                 m.insert(format!("network.{name}.allowFromNamespace"), ns.clone());
             }
@@ -562,6 +617,37 @@ fn locate(text: &str, message: &str) -> Option<usize> {
         min_indent = indent + 1;
     }
     found.map(|i| i + 1)
+}
+
+/// Loads the policy in force: the cluster's, else the built-in defaults. A policy that is
+/// present but malformed, or that the caller may not read, is an error (fail closed): the
+/// defaults are only for a cluster that has none.
+pub async fn load(host: &crate::cluster::Host) -> crate::Result<(Policy, PolicySource)> {
+    let api: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(host.client.clone(), SYSTEM_NAMESPACE);
+    match api.get_opt(POLICY_CONFIGMAP).await {
+        Ok(Some(cm)) => {
+            let text = cm
+                .data
+                .as_ref()
+                .and_then(|d| d.get(POLICY_KEY))
+                .ok_or(Error::MissingKey)?;
+            let p = Policy::from_yaml(text, &format!("{SYSTEM_NAMESPACE}/{POLICY_CONFIGMAP}"))?;
+            Ok((p, PolicySource::Cluster))
+        }
+        Ok(None) => {
+            // `kubenv admin init` makes both, so no policy means no kubenv-system either.
+            Ok((Policy::builtin(), PolicySource::BuiltIn))
+        }
+        // A policy may be there: acting on the defaults could break its rules.
+        Err(e) if crate::error::api_code(&e) == Some(403) => Err(crate::Error::Forbidden {
+            message: format!(
+                "cannot read the policy {SYSTEM_NAMESPACE}/{POLICY_CONFIGMAP} ({}); kubenv does not guess it: ask your platform team to re-run `kubenv admin init`, which lets every authenticated user read it",
+                crate::error::root_cause(&e)
+            ),
+        }),
+        Err(e) => Err(host.map(e)),
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! Short-lived credentials for an environment's tenant ServiceAccount (TokenRequest), and
 //! the on-disk cache the `kubenv token` exec plugin answers from without any API call.
 
+use crate::Progress;
 use crate::cluster::Host;
-use crate::env::{TENANT_SA, ops::Progress};
+use crate::environment::TENANT_SA;
 use crate::error::{Error, Result, api_code};
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
@@ -73,7 +74,7 @@ pub async fn mint(host: &Host, env: &str, namespace: &str, ttl: Duration, progre
             Ok(Token {
                 token: status.token,
                 expiration_timestamp: status.expiration_timestamp.0.to_string(),
-                checked_at: Some(crate::env::ops::now_rfc3339()),
+                checked_at: Some(crate::environment::now_stamp().to_string()),
             })
         }
         Err(e) if api_code(&e) == Some(404) => Err(Error::NotFound {

@@ -1,6 +1,6 @@
 //! `kubenv version`: the server's version and whether kubenv supports it.
 
-use crate::cluster::{Host, MIN_MINOR, server_minor};
+use crate::cluster::{self, Host, HostOptions, MIN_MINOR, server_minor};
 use crate::error::Result;
 use serde::Serialize;
 
@@ -35,4 +35,21 @@ pub async fn server(host: &Host) -> Result<ServerVersion> {
         supported,
         minimum: format!("1.{MIN_MINOR}"),
     })
+}
+
+/// `version`: the server's version when asked (`host`), within the command's deadline. The
+/// error, if any, comes beside the result: the client's version is shown either way.
+pub async fn versions(host: Option<&HostOptions>) -> (Option<ServerVersion>, Result<()>) {
+    let Some(opts) = host else {
+        return (None, Ok(()));
+    };
+    let r = async {
+        let host = cluster::connect(opts).await?;
+        host.deadline("the server version", server(&host)).await
+    }
+    .await;
+    match r {
+        Ok(v) => (Some(v), Ok(())),
+        Err(e) => (None, Err(e)),
+    }
 }

@@ -143,7 +143,8 @@ pub fn complete_if_asked() {
             }
         }
         out.push_str(":4\n");
-        crate::output::Output::new(crate::output::Format::Table, false, 0).out(&out);
+        // A closed stdout is the shell's business: exit 0 either way.
+        let _ = crate::output::Output::new(crate::output::Format::Table, false, 0).out(&out);
         std::process::exit(0);
     }
     CompleteEnv::with_factory(command)
@@ -168,7 +169,7 @@ pub fn script(shell: Shell) -> String {
 }
 
 pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
-    ctx.out.out(&script(a.shell));
+    ctx.out.out(&script(a.shell))?;
     Ok(0)
 }
 

@@ -1,12 +1,13 @@
 //! `kubenv create`: make a governed environment and connect to it.
 
 use super::Ctx;
-use super::connect::{Credentials, connect_env};
 use crate::output::Format;
 use kubenv::Result;
-use kubenv::env::ops::{self, CreateOptions};
-use kubenv::env::ready;
-use kubenv::names::parse_duration;
+use kubenv::app::connect::Target;
+use kubenv::app::create::{self, CreateDefaults, CreateOptions};
+use kubenv::environment::Kind;
+use kubenv::names::{EnvName, parse_duration, parse_metadata};
+use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
@@ -17,36 +18,39 @@ use kubenv::names::parse_duration;
 pub struct Args {
     /// Environment name: lowercase letters, digits and '-'
     #[arg(required_unless_present = "from_branch", conflicts_with = "from_branch")]
-    pub name: Option<String>,
+    pub name: Option<EnvName>,
     /// Name the environment after a git branch, as `kubenv name BRANCH` prints it (stable,
     /// valid, at most 40 characters)
     #[arg(long, value_name = "BRANCH")]
     pub from_branch: Option<String>,
     /// Label for the namespace, KEY=VALUE (repeatable); `kubenv list -l KEY=VALUE` finds it
-    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
-    pub labels: Vec<String>,
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE", value_parser = |s: &str| parse_metadata(s, true))]
+    pub labels: Vec<(String, String)>,
     /// Annotation for the namespace, KEY=VALUE (repeatable), e.g. a pull request's URL
-    #[arg(long = "annotation", value_name = "KEY=VALUE")]
-    pub annotations: Vec<String>,
+    #[arg(long = "annotation", value_name = "KEY=VALUE", value_parser = |s: &str| parse_metadata(s, false))]
+    pub annotations: Vec<(String, String)>,
     /// Team that owns the environment (for listing and cost)
     #[arg(long)]
     pub team: Option<String>,
     /// Time to live, e.g. 8h, 2d, 1w (default and maximum from the policy)
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
-    pub ttl: Option<String>,
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = parse_duration)]
+    pub ttl: Option<Duration>,
     /// Record this identity as the owner instead of the caller's
     #[arg(long, value_name = "ID")]
     pub owner: Option<String>,
     /// Template (golden path) to build it from; see the policy
     #[arg(long)]
     pub template: Option<String>,
+    /// Kind of environment
+    #[arg(long = "type", value_name = "TYPE", hide = true)]
+    pub kind: Option<Kind>,
     /// Wait until the environment is ready: quota counted, the template's Deployments and
     /// StatefulSets available
     #[arg(long)]
     pub wait: bool,
     /// How long --wait waits (exit 6 after it), apart from the API --timeout
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
-    pub wait_timeout: std::time::Duration,
+    pub wait_timeout: Duration,
     /// Exit 0 if it already exists and is yours, re-applying its guardrails
     #[arg(long)]
     pub if_not_exists: bool,
@@ -58,113 +62,52 @@ pub struct Args {
     pub no_switch: bool,
 }
 
-pub async fn run(ctx: &Ctx, mut a: Args) -> Result<i32> {
+pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
     let cfg = &ctx.config;
-    a.no_switch = a.no_switch || (cfg.switch_context == Some(false) && !a.no_connect);
-    // Everything the user typed is checked before the first request.
-    let name = match (&a.name, &a.from_branch) {
-        (Some(n), _) => n.clone(),
-        (None, Some(b)) => kubenv::names::branch_name(b, kubenv::names::BRANCH_NAME_MAX),
+    let name = match (a.name, &a.from_branch) {
+        (Some(n), _) => n,
+        (None, Some(b)) => kubenv::names::name_for_branch(b, kubenv::names::BRANCH_NAME_MAX)?,
         (None, None) => {
             return Err(kubenv::Error::InvalidInput(
                 "give the environment a NAME or --from-branch BRANCH".into(),
             ));
         }
     };
-    kubenv::names::namespace_for(&name, "")?;
-    let mut labels = std::collections::BTreeMap::new();
-    for l in &a.labels {
-        let (k, v) = kubenv::names::parse_metadata(l, true)?;
-        labels.insert(k, v);
-    }
-    let mut annotations = std::collections::BTreeMap::new();
-    for l in &a.annotations {
-        let (k, v) = kubenv::names::parse_metadata(l, false)?;
-        annotations.insert(k, v);
-    }
-    let ttl = a.ttl.as_deref().map(parse_duration).transpose()?;
-    // Personal defaults fill in what the flags leave open, for a new environment only.
-    let defaults = ops::CreateDefaults {
-        team: cfg.team.clone(),
-        template: cfg.template.clone(),
-        ttl: cfg.ttl.as_deref().map(parse_duration).transpose().map_err(|e| {
-            kubenv::Error::InvalidInput(format!(
-                "ttl in {} or KUBENV_TTL: {e}",
-                kubenv::config::path().display()
-            ))
-        })?,
-    };
     if let Some(t) = &a.team {
         kubenv::policy::Policy::default().check_team(Some(t))?;
     }
-    let host = ctx.host().await?;
-    if !a.no_connect {
-        // A kubeconfig we could not write would leave an environment nobody connected to.
-        kubenv::kubeconfig::preflight(&host.paths)?;
-    }
     let opts = CreateOptions {
-        name: name.clone(),
-        labels,
-        annotations,
+        name,
+        kind: a.kind,
+        labels: a.labels.into_iter().collect(),
+        annotations: a.annotations.into_iter().collect(),
         team: a.team,
-        ttl,
+        ttl: a.ttl,
         owner: a.owner,
         template: a.template,
         if_not_exists: a.if_not_exists,
-        defaults,
-    };
-    let progress = ctx.out.progress();
-    let step = |m: &str| progress.step(m);
-    let created = host
-        .deadline("the environment to be created", ops::create(&host, &opts, &step))
-        .await?;
-    let mut env = created.environment;
-    if a.wait {
-        env = ready::wait(&host, &env, ready::Goal::Available, a.wait_timeout, &step).await?;
-    }
-    // What it exposes matters once it is up (--wait) and in the pull-request summary; two
-    // list calls, so not otherwise.
-    if a.wait || ctx.out.format == Format::Markdown {
-        step("looking up endpoints");
-        env.endpoints = Some(
-            host.deadline("the endpoints", kubenv::env::endpoints::list(&host, &env.namespace))
-                .await?,
-        );
-    }
-    let mut switched = false;
-    if !a.no_connect {
-        step("writing the kubeconfig context");
-        connect_env(ctx, &host, &env, Credentials::Exec, !a.no_switch, None).await?;
-        switched = !a.no_switch;
-    }
-    step("done");
-    progress.finish();
-    match ctx.out.format {
-        Format::Table => {
-            let verb = if created.created {
-                "created"
-            } else {
-                "exists; guardrails re-applied"
-            };
-            let mut msg = format!("environment {} {verb} (namespace {}", env.name, env.namespace);
-            if let Some(e) = &env.expires_at {
-                msg.push_str(&format!(", expires {e}"));
-            }
-            msg.push(')');
-            if !a.no_connect {
-                msg.push_str(&format!("\ncontext {} written", env.context));
-                if switched {
-                    msg.push_str(" and now current: kubectl works in the environment");
-                }
-            }
-            ctx.out.out(&msg);
-        }
-        Format::Name | Format::Markdown => ctx.out.environment(&env),
-        // The environment, plus whether this run made it.
-        _ => ctx.out.value(&ops::Created {
-            environment: env,
-            created: created.created,
+        // Personal defaults fill in what the flags leave open, for a new environment only.
+        defaults: CreateDefaults {
+            team: cfg.team.clone(),
+            template: cfg.template.clone(),
+            ttl: cfg.ttl.as_deref().map(parse_duration).transpose().map_err(|e| {
+                kubenv::Error::InvalidInput(format!(
+                    "ttl in {} or KUBENV_TTL: {e}",
+                    kubenv::config::path().display()
+                ))
+            })?,
+        },
+        wait: a.wait.then_some(a.wait_timeout),
+        endpoints: ctx.out.format == Format::Markdown,
+        connect: (!a.no_connect).then(|| Target {
+            switch: !(a.no_switch || cfg.switch_context == Some(false)),
+            ..Target::default()
         }),
-    }
+    };
+    let host = ctx.host().await?;
+    let progress = ctx.out.progress();
+    let created = create::create(&host, &opts, &|m| progress.step(m)).await?;
+    progress.finish();
+    ctx.out.show(&created)?;
     Ok(0)
 }

@@ -1,9 +1,9 @@
 //! `kubenv list` (and `--watch`) and `kubenv get` (with the environment's endpoints).
 
 use super::Ctx;
-use crate::output::Format;
 use kubenv::Result;
-use kubenv::env::ops::{self, ListOptions};
+use kubenv::app::read::{self, ListOptions};
+use kubenv::names::EnvName;
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
@@ -34,29 +34,30 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
-    let host = ctx.host().await?;
     let opts = ListOptions {
         all: a.all,
         owner: a.owner,
         team: a.team,
         selector: a.selector,
     };
+    let host = ctx.host().await?;
     if a.watch {
         // Ctrl-C is how a watch ends: exit 0, as kubectl's does.
         crate::output::set_handles_interrupt();
         let mut first = true;
-        let mut on = |change: &str, env: &kubenv::env::Environment| {
-            ctx.out.watch_event(change, env, first);
+        let mut on = |change: read::Change, env: &kubenv::environment::Environment| {
+            let r = ctx.out.watch_event(change.as_str(), env, first);
             first = false;
+            r
         };
         tokio::select! {
-            r = kubenv::env::watch::watch(&host, &opts, &mut on) => r?,
+            r = read::watch(&host, &opts, &mut on) => r?,
             _ = tokio::signal::ctrl_c() => {}
         }
         return Ok(0);
     }
-    let envs = host.deadline("the environment list", ops::list(&host, &opts)).await?;
-    ctx.out.environments(&envs);
+    let envs = read::list(&host, &opts).await?;
+    ctx.out.environments(&envs)?;
     Ok(0)
 }
 
@@ -67,18 +68,12 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
   kubenv get pr-42 -o markdown >> \"$GITHUB_STEP_SUMMARY\"")]
 pub struct GetArgs {
     /// Environment name
-    pub name: String,
+    pub name: EnvName,
 }
 
 pub async fn run_get(ctx: &Ctx, a: GetArgs) -> Result<i32> {
-    kubenv::names::namespace_for(&a.name, "")?;
     let host = ctx.host().await?;
-    let env = host
-        .deadline("the environment", ops::get_with_endpoints(&host, &a.name))
-        .await?;
-    match ctx.out.format {
-        Format::Table => ctx.out.environment_detail(&env),
-        _ => ctx.out.environment(&env),
-    }
+    let env = read::get(&host, &a.name).await?;
+    ctx.out.show(&env)?;
     Ok(0)
 }

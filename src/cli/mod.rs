@@ -1,6 +1,6 @@
-//! The command line: global flags, one module per subcommand. Each subcommand turns its
-//! flags into the library's options struct, calls the library, and hands the result to
-//! `output`. Nothing here builds Kubernetes objects.
+//! The command line: global flags, one module per subcommand. Each subcommand parses its
+//! flags into typed values (clap's value parsers), makes one call into `kubenv::app`, and
+//! hands the result to `output`. No use case logic lives here.
 
 pub mod admin;
 pub mod completions;
@@ -74,15 +74,16 @@ pub struct Global {
         value_name = "DURATION",
         default_value = "30s",
         allow_hyphen_values = true,
+        value_parser = kubenv::names::parse_duration,
         help_heading = "Global options"
     )]
-    pub timeout: String,
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Create an environment (namespace + guardrails) and connect to it
-    Create(create::Args),
+    Create(Box<create::Args>),
     /// List environments
     #[command(visible_alias = "ls")]
     List(list::Args),
@@ -132,18 +133,16 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn host_options(&self) -> Result<HostOptions> {
-        let timeout = kubenv::names::parse_duration(&self.global.timeout)
-            .map_err(|e| Error::InvalidInput(format!("--timeout: {e}")))?;
-        Ok(HostOptions {
+    pub fn host_options(&self) -> HostOptions {
+        HostOptions {
             kubeconfig: self.global.kubeconfig.clone(),
             context: self.global.context.clone(),
-            timeout: Some(timeout),
-        })
+            timeout: Some(self.global.timeout),
+        }
     }
 
     pub async fn host(&self) -> Result<Host> {
-        let h = kubenv::cluster::connect(&self.host_options()?).await?;
+        let h = kubenv::cluster::connect(&self.host_options()).await?;
         self.out
             .debug(&format!("host cluster {} (context {})", h.endpoint.server, h.context));
         Ok(h)
@@ -177,7 +176,7 @@ pub async fn run(cli: Cli, config: kubenv::config::UserConfig) -> Result<i32> {
         config,
     };
     match cli.command {
-        Command::Create(a) => create::run(&ctx, a).await,
+        Command::Create(a) => create::run(&ctx, *a).await,
         Command::List(a) => list::run(&ctx, a).await,
         Command::Get(a) => list::run_get(&ctx, a).await,
         Command::Connect(a) => connect::run(&ctx, a).await,
@@ -217,6 +216,12 @@ mod tests {
                 v.push(match a.get_id().as_str() {
                     "shell" => "bash".into(),
                     "branch" => "feature/x".into(),
+                    // A policy file is read and checked as it is parsed.
+                    "file" => {
+                        let p = std::env::temp_dir().join(format!("kubenv-policy-{}.yaml", std::process::id()));
+                        std::fs::write(&p, "{}\n").unwrap();
+                        p.to_string_lossy().into_owned()
+                    }
                     _ => "pr-1".into(),
                 });
             }
@@ -292,7 +297,7 @@ mod tests {
                 let g = &cli.global;
                 assert!(g.yes && g.quiet && g.verbose == 1, "{argv:?}");
                 assert_eq!(g.output, Format::Json, "{argv:?}");
-                assert_eq!(g.timeout, "5s");
+                assert_eq!(g.timeout, std::time::Duration::from_secs(5));
                 assert_eq!(g.context.as_deref(), Some("ctx"));
                 assert_eq!(g.kubeconfig.as_deref(), Some(std::path::Path::new("/tmp/kc")));
             }

@@ -2,9 +2,9 @@
 //! no cluster, so CI can compute it once and pass it to every later step.
 
 use super::Ctx;
-use crate::output::Format;
+use crate::output::BranchName;
 use kubenv::Result;
-use kubenv::names::{BRANCH_NAME_MAX, BRANCH_NAME_MIN, MAX_NAMESPACE_LEN, branch_name};
+use kubenv::names::{BRANCH_NAME_MAX, name_for_branch};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
@@ -24,20 +24,10 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
-    if !(BRANCH_NAME_MIN..=MAX_NAMESPACE_LEN).contains(&a.max_length) {
-        return Err(kubenv::Error::InvalidInput(format!(
-            "--max-length {} is out of range; use {BRANCH_NAME_MIN} to {MAX_NAMESPACE_LEN} (the policy's namespace prefix counts towards 63)",
-            a.max_length
-        )));
-    }
-    let name = branch_name(&a.branch, a.max_length);
-    match ctx.out.format {
-        Format::Name => ctx.out.out(&format!("environment/{name}")),
-        Format::Table | Format::Markdown => ctx.out.out(&name),
-        _ => ctx.out.value(&crate::output::BranchName {
-            branch: &a.branch,
-            name: &name,
-        }),
-    }
+    let name = name_for_branch(&a.branch, a.max_length)?;
+    ctx.out.show(&BranchName {
+        branch: &a.branch,
+        name: &name,
+    })?;
     Ok(0)
 }

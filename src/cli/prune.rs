@@ -1,9 +1,8 @@
 //! `kubenv prune`: remove the kubeconfig contexts of environments that no longer exist.
 
 use super::Ctx;
-use crate::output::Format;
 use kubenv::Result;
-use kubenv::env::prune::{self, PruneOptions};
+use kubenv::app::prune::{self, PruneOptions};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
@@ -20,38 +19,14 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
+    let host = ctx.host_options();
     let opts = PruneOptions {
-        kubeconfig: ctx.global.kubeconfig.clone(),
-        host_context: ctx.global.context.clone(),
+        kubeconfig: host.kubeconfig,
+        host_context: host.context,
         dry_run: a.dry_run,
-        timeout: ctx.host_options()?.timeout,
+        timeout: host.timeout,
     };
     let report = prune::prune(&opts).await?;
-    for s in &report.skipped {
-        ctx.out.note(&format!(
-            "kept the contexts made from {}: cannot list its environments ({})",
-            s.host_context, s.reason
-        ));
-    }
-    match ctx.out.format {
-        Format::Table => {
-            let verb = if a.dry_run { "would remove" } else { "removed" };
-            for c in &report.removed {
-                ctx.out.out(&format!(
-                    "{verb} context {} (environment {} is gone from {})",
-                    c.context, c.environment, c.host_context
-                ));
-            }
-            if report.removed.is_empty() {
-                ctx.out.note("no stale kubenv contexts");
-            }
-        }
-        Format::Name => {
-            for c in &report.removed {
-                ctx.out.out(&format!("context/{}", c.context));
-            }
-        }
-        _ => ctx.out.value(&report),
-    }
+    ctx.out.show(&report)?;
     Ok(0)
 }

@@ -1,9 +1,10 @@
 //! `kubenv sleep` and `kubenv wake`.
 
 use super::Ctx;
-use crate::output::Format;
+use crate::output::Slept;
 use kubenv::Result;
-use kubenv::env::{ops, ready, sleep};
+use kubenv::app::lifecycle::{self, SleepOptions};
+use kubenv::names::EnvName;
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
@@ -12,7 +13,7 @@ use kubenv::env::{ops, ready, sleep};
   kubenv wake pr-42 --wait --wait-timeout 2m   and return once every workload is available")]
 pub struct Args {
     /// Environment name
-    pub name: String,
+    pub name: EnvName,
     /// Wait until its workloads have stopped (sleep) or are all available again (wake)
     #[arg(long)]
     pub wait: bool,
@@ -22,49 +23,22 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, a: Args, to_sleep: bool) -> Result<i32> {
-    kubenv::names::namespace_for(&a.name, "")?;
+    let opts = SleepOptions {
+        name: a.name,
+        wait: a.wait.then_some(a.wait_timeout),
+    };
     let host = ctx.host().await?;
     let progress = ctx.out.progress();
     let step = |m: &str| progress.step(m);
-    let report = host
-        .deadline(if to_sleep { "sleep" } else { "wake" }, async {
-            let env = ops::get(&host, &a.name).await?;
-            if to_sleep {
-                ops::authorize_change(&host, &env, "sleep").await?;
-                sleep::sleep(&host, &env, &step).await
-            } else {
-                ops::authorize_change(&host, &env, "wake").await?;
-                sleep::wake(&host, &env, &step).await
-            }
-        })
-        .await?;
-    if a.wait {
-        let env = ops::get(&host, &a.name).await?;
-        let goal = if to_sleep {
-            ready::Goal::Stopped
-        } else {
-            ready::Goal::Available
-        };
-        ready::wait(&host, &env, goal, a.wait_timeout, &step).await?;
-    }
+    let report = if to_sleep {
+        lifecycle::sleep(&host, &opts, &step).await?
+    } else {
+        lifecycle::wake(&host, &opts, &step).await?
+    };
     progress.finish();
-    match ctx.out.format {
-        Format::Table => {
-            let verb = if to_sleep { "asleep" } else { "awake" };
-            let msg = if report.was_changed {
-                let n = report.changed.len();
-                let s = if n == 1 { "" } else { "s" };
-                format!("environment {} is {verb} ({n} workload{s} changed)", report.name)
-            } else {
-                format!("environment {} was already {verb}; nothing changed", report.name)
-            };
-            ctx.out.out(&msg);
-            for x in &report.excluded {
-                ctx.out.note(&format!("left alone (opted out): {x}"));
-            }
-        }
-        Format::Name => ctx.out.out(&format!("environment/{}", report.name)),
-        _ => ctx.out.value(&report),
-    }
+    ctx.out.show(&Slept {
+        report: &report,
+        asleep: to_sleep,
+    })?;
     Ok(0)
 }

@@ -1,7 +1,7 @@
 //! `-o markdown`: an environment as a short GitHub-flavoured markdown summary, for a
 //! pull-request comment or `$GITHUB_STEP_SUMMARY` (what okteto's notify-pr posts).
 
-use kubenv::env::Environment;
+use kubenv::environment::Environment;
 
 /// Escapes what would break a table cell or start markup.
 fn cell(s: &str) -> String {
@@ -15,15 +15,12 @@ fn code(s: &str) -> String {
 pub fn environment(env: &Environment, now: jiff::Timestamp) -> String {
     let mut md = format!("### Environment {} is {}\n\n", code(&env.name), env.status);
     md.push_str("| | |\n| --- | --- |\n");
-    let expires = match env.expires_at.as_deref() {
-        Some(e) => match e.parse::<jiff::Timestamp>() {
-            Ok(t) if t > now => format!(
-                "{e} (in {})",
-                kubenv::names::human_duration(t.as_second() - now.as_second())
-            ),
-            Ok(_) => format!("{e} (expired)"),
-            Err(_) => e.to_string(),
-        },
+    let expires = match env.expires_at {
+        Some(t) if t > now => format!(
+            "{t} (in {})",
+            kubenv::names::human_duration(t.as_second() - now.as_second())
+        ),
+        Some(t) => format!("{t} (expired)"),
         None => "never".into(),
     };
     let dash = |o: &Option<String>| o.as_deref().map(cell).unwrap_or_else(|| "-".into());
@@ -86,8 +83,8 @@ pub fn environment(env: &Environment, now: jiff::Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kubenv::env::Status;
-    use kubenv::env::endpoints::Endpoint;
+    use kubenv::backend::Endpoint;
+    use kubenv::environment::Status;
 
     #[test]
     fn summary_has_what_a_reviewer_needs() {
@@ -99,7 +96,7 @@ mod tests {
             template: Some("standard".into()),
             status: Status::Active,
             created_at: None,
-            expires_at: Some("2030-01-03T00:00:00Z".into()),
+            expires_at: Some("2030-01-03T00:00:00Z".parse().unwrap()),
             sleeping_since: None,
             context: "kubenv-feature-login-1a2b3c4d".into(),
             quota: None,
@@ -115,6 +112,8 @@ mod tests {
                 address: None,
                 ports: vec![],
             }]),
+            kind: Default::default(),
+            asleep: false,
         };
         let md = environment(&env, "2030-01-01T00:00:00Z".parse().unwrap());
         for want in [

@@ -1,6 +1,8 @@
 //! The only place that prints. Results go to stdout in the chosen format (table, json, yaml,
-//! name); progress, prompts and colour go to stderr, and only on a terminal. A closed
-//! stdout (`kubenv list | head`) ends the program quietly with exit 0.
+//! name, markdown, jsonpath): each result type says how it is each of them ([`Render`], in
+//! `render.rs`). Progress, prompts and colour go to stderr, and only on a terminal. A closed
+//! stdout (`kubenv list | head`) is [`kubenv::Error::OutputClosed`], which `main` ends with
+//! exit 0.
 //!
 //! Every json/yaml result has one envelope (docs/json-output.md): `apiVersion` and `kind`
 //! first, then the result's own fields; lists keep their entries in `items`. `-o jsonpath`
@@ -8,14 +10,17 @@
 
 mod jsonpath;
 mod markdown;
+mod render;
 mod table;
 
-use kubenv::env::Environment;
+use kubenv::environment::Environment;
+use kubenv::{Error, Result};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+pub use render::*;
 pub use table::{environments_table, simple_table};
 
 /// The envelope's API version: bump only with an incompatible change of a field.
@@ -141,126 +146,6 @@ pub fn list_document<T: Serialize>(kind: &'static str, items: &[T]) -> Value {
     envelope(kind, m)
 }
 
-impl Document for Environment {
-    fn kind(&self) -> Option<&'static str> {
-        Some("Environment")
-    }
-}
-impl Document for kubenv::env::ops::Created {
-    fn kind(&self) -> Option<&'static str> {
-        Some("Environment")
-    }
-}
-impl Document for kubenv::env::sleep::SleepReport {
-    fn kind(&self) -> Option<&'static str> {
-        Some("SleepReport")
-    }
-}
-impl Document for kubenv::cost::CostReport {
-    fn kind(&self) -> Option<&'static str> {
-        Some("CostReport")
-    }
-}
-impl Document for kubenv::env::prune::PruneReport {
-    fn kind(&self) -> Option<&'static str> {
-        Some("PruneReport")
-    }
-}
-
-impl Document for kubenv::admin::InitReport {
-    fn kind(&self) -> Option<&'static str> {
-        Some("InitReport")
-    }
-}
-impl Document for kubenv::admin::CheckReport {
-    fn kind(&self) -> Option<&'static str> {
-        Some("CheckReport")
-    }
-}
-/// The policy file itself: bare, so that `admin policy show -o json` can be fed back.
-impl Document for kubenv::policy::Policy {
-    fn kind(&self) -> Option<&'static str> {
-        None
-    }
-}
-/// Documents built elsewhere with a kind of their own (a kubeconfig for `connect --print`).
-impl Document for Value {
-    fn kind(&self) -> Option<&'static str> {
-        None
-    }
-}
-/// `templates`: one item per template, its name first.
-impl Document for std::collections::BTreeMap<String, kubenv::policy::Template> {
-    fn kind(&self) -> Option<&'static str> {
-        Some("TemplateList")
-    }
-    fn document(&self) -> Value {
-        let items: Vec<Value> = self
-            .iter()
-            .map(|(name, t)| match serde_json::to_value(t) {
-                Ok(Value::Object(f)) => {
-                    let mut m = Map::new();
-                    m.insert("name".into(), json!(name));
-                    m.extend(f);
-                    Value::Object(m)
-                }
-                _ => json!({"name": name}),
-            })
-            .collect();
-        list_document("TemplateList", &items)
-    }
-}
-
-/// `kubenv gc`'s result.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GcReport<'a> {
-    pub dry_run: bool,
-    pub actions: &'a [kubenv::env::gc::GcAction],
-}
-impl Document for GcReport<'_> {
-    fn kind(&self) -> Option<&'static str> {
-        Some("GcReport")
-    }
-}
-
-/// `kubenv history`'s result.
-#[derive(Serialize)]
-pub struct History<'a>(pub &'a [kubenv::audit::Entry]);
-impl Document for History<'_> {
-    fn kind(&self) -> Option<&'static str> {
-        Some("HistoryList")
-    }
-    fn document(&self) -> Value {
-        list_document("HistoryList", self.0)
-    }
-}
-
-/// `kubenv name`'s result.
-#[derive(Serialize)]
-pub struct BranchName<'a> {
-    pub branch: &'a str,
-    pub name: &'a str,
-}
-impl Document for BranchName<'_> {
-    fn kind(&self) -> Option<&'static str> {
-        Some("BranchName")
-    }
-}
-
-/// `kubenv version`'s result.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Version<'a> {
-    pub client_version: Value,
-    pub server_version: Option<&'a kubenv::version::ServerVersion>,
-}
-impl Document for Version<'_> {
-    fn kind(&self) -> Option<&'static str> {
-        Some("Version")
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct Output {
     pub format: Format,
@@ -285,60 +170,67 @@ impl Output {
         }
     }
 
-    /// Writes to stdout; a closed pipe exits 0 at once, as `head` expects.
-    pub fn out(&self, text: &str) {
-        let mut o = std::io::stdout().lock();
-        let r = o.write_all(text.as_bytes()).and_then(|_| {
-            if text.ends_with('\n') {
-                Ok(())
-            } else {
-                o.write_all(b"\n")
-            }
-        });
-        if let Err(e) = r.and_then(|_| o.flush())
-            && e.kind() == std::io::ErrorKind::BrokenPipe
-        {
-            std::process::exit(0);
+    /// Writes a line (or lines) to stdout.
+    pub fn out(&self, text: &str) -> Result<()> {
+        if text.ends_with('\n') {
+            self.out_raw(text)
+        } else {
+            self.out_raw(&format!("{text}\n"))
         }
     }
 
-    /// A result as a document: json, yaml or a jsonpath template over the json.
-    pub fn value<T: Document>(&self, v: &T) {
-        self.document(&v.document());
+    /// A result in the chosen format.
+    pub fn show<T: Render>(&self, r: &T) -> Result<()> {
+        for n in r.notes() {
+            self.note(&n);
+        }
+        if let Some(text) = r.verbatim() {
+            return self.out(&text);
+        }
+        if r.is_empty() {
+            return Ok(());
+        }
+        match &self.format {
+            Format::Table => self.out_nonempty(&r.table()),
+            Format::Name => self.out_nonempty(&r.names().join("\n")),
+            Format::Markdown => match r.markdown() {
+                Some(m) => self.out(&m),
+                None => self.out_nonempty(&r.names().join("\n")),
+            },
+            _ => self.value(r),
+        }
     }
 
-    fn document(&self, doc: &Value) {
+    fn out_nonempty(&self, text: &str) -> Result<()> {
+        if text.is_empty() { Ok(()) } else { self.out(text) }
+    }
+
+    /// A result as a document: json, yaml or a jsonpath template over the json.
+    pub fn value<T: Document + ?Sized>(&self, v: &T) -> Result<()> {
+        self.document(&v.document())
+    }
+
+    fn document(&self, doc: &Value) -> Result<()> {
         match &self.format {
             Format::Yaml => self.out(&serde_saphyr::to_string(doc).unwrap_or_default()),
             Format::JsonPath(t) => {
                 let text = t.render(doc);
                 // kubectl prints exactly the template, without a newline of its own.
-                if !text.is_empty() {
-                    self.out_raw(&text);
-                }
+                if text.is_empty() { Ok(()) } else { self.out_raw(&text) }
             }
             _ => self.out(&serde_json::to_string_pretty(doc).unwrap_or_default()),
         }
     }
 
     /// Writes to stdout as it is, without adding a newline.
-    fn out_raw(&self, text: &str) {
+    fn out_raw(&self, text: &str) -> Result<()> {
         let mut o = std::io::stdout().lock();
-        if let Err(e) = o.write_all(text.as_bytes()).and_then(|_| o.flush())
-            && e.kind() == std::io::ErrorKind::BrokenPipe
-        {
-            std::process::exit(0);
-        }
-    }
-
-    /// One environment as a markdown summary (`-o markdown`).
-    pub fn markdown(&self, env: &Environment) {
-        self.out(&markdown::environment(env, jiff::Timestamp::now()));
+        o.write_all(text.as_bytes()).and_then(|_| o.flush()).map_err(closed)
     }
 
     /// One change seen by `list --watch`: a table row (the header before the first), or one
     /// compact JSON object a line, `{apiVersion, kind: "WatchEvent", type, object}`.
-    pub fn watch_event(&self, event: &str, env: &Environment, first: bool) {
+    pub fn watch_event(&self, event: &str, env: &Environment, first: bool) -> Result<()> {
         match &self.format {
             Format::Table | Format::Markdown => {
                 let t = table::environments_table_with(std::slice::from_ref(env), jiff::Timestamp::now(), true);
@@ -346,9 +238,9 @@ impl Output {
                 let header = lines.next().unwrap_or_default();
                 let row = lines.next().unwrap_or_default();
                 if first && !no_headers() {
-                    self.out(&format!("{:<9} {header}", "EVENT"));
+                    self.out(&format!("{:<9} {header}", "EVENT"))?;
                 }
-                self.out(&format!("{event:<9} {row}"));
+                self.out(&format!("{event:<9} {row}"))
             }
             Format::Name => self.out(&format!("environment/{}", env.name)),
             _ => {
@@ -404,78 +296,32 @@ impl Output {
         }
     }
 
-    /// `get`'s table: the environment's row, then what it exposes.
-    pub fn environment_detail(&self, env: &Environment) {
-        let mut text = environments_table(std::slice::from_ref(env), jiff::Timestamp::now());
-        if let Some(eps) = env.endpoints.as_deref().filter(|e| !e.is_empty()) {
-            let rows = eps
-                .iter()
-                .map(|e| {
-                    let kind = match &e.service_type {
-                        Some(t) => format!("Service/{t}"),
-                        None => e.kind.clone(),
-                    };
-                    let target = e
-                        .url
-                        .clone()
-                        .or_else(|| e.address.clone())
-                        .or_else(|| e.host.clone())
-                        .unwrap_or_else(|| {
-                            if e.service_type.as_deref() == Some("NodePort") {
-                                "<nodes>"
-                            } else {
-                                "<pending>"
-                            }
-                            .into()
-                        });
-                    let ports = if e.ports.is_empty() {
-                        "-".into()
-                    } else {
-                        e.ports.join(",")
-                    };
-                    vec![kind, e.name.clone(), target, ports]
-                })
-                .collect();
-            text.push_str("\n\n");
-            text.push_str(&simple_table(&["ENDPOINT", "NAME", "URL/ADDRESS", "PORTS"], rows));
-        }
-        self.out(&text);
-    }
-
-    /// One environment: table row, json/yaml object, or `environment/NAME`.
-    pub fn environment(&self, env: &Environment) {
-        self.environments_inner(std::slice::from_ref(env), false);
-    }
-
-    pub fn environments(&self, envs: &[Environment]) {
-        self.environments_inner(envs, true);
-    }
-
-    fn environments_inner(&self, envs: &[Environment], as_list: bool) {
+    /// `list`: the table, names, or one EnvironmentList document.
+    pub fn environments(&self, envs: &[Environment]) -> Result<()> {
         match &self.format {
             Format::Markdown => {
                 for e in envs {
-                    self.markdown(e);
+                    self.out(&markdown::environment(e, jiff::Timestamp::now()))?;
                 }
+                Ok(())
             }
             Format::Table => {
                 if envs.is_empty() {
                     if !self.quiet {
                         let _ = writeln!(std::io::stderr(), "No environments found.");
                     }
+                    Ok(())
                 } else {
-                    self.out(&environments_table(envs, jiff::Timestamp::now()));
+                    self.out(&environments_table(envs, jiff::Timestamp::now()))
                 }
             }
             Format::Name => {
                 let names: Vec<String> = envs.iter().map(|e| format!("environment/{}", e.name)).collect();
-                if !names.is_empty() {
-                    self.out(&names.join("\n"));
-                }
+                self.out_nonempty(&names.join("\n"))
             }
             // Straight from the environments to stdout: a long list never exists as a JSON
             // tree or as one string (the same bytes as the document path).
-            Format::Json if as_list => {
+            Format::Json => {
                 let items: Vec<Enveloped<'_, Environment>> = envs
                     .iter()
                     .map(|e| Enveloped {
@@ -490,23 +336,15 @@ impl Output {
                     items: &items,
                 };
                 let mut o = std::io::BufWriter::new(std::io::stdout().lock());
-                let r = serde_json::to_writer_pretty(&mut o, &list)
+                serde_json::to_writer_pretty(&mut o, &list)
                     .map_err(std::io::Error::from)
                     .and_then(|_| o.write_all(b"\n"))
-                    .and_then(|_| o.flush());
-                if let Err(e) = r
-                    && e.kind() == std::io::ErrorKind::BrokenPipe
-                {
-                    std::process::exit(0);
-                }
+                    .and_then(|_| o.flush())
+                    .map_err(closed)
             }
-            Format::Json | Format::Yaml | Format::JsonPath(_) => {
-                if as_list {
-                    let items: Vec<Value> = envs.iter().map(Document::document).collect();
-                    self.document(&list_document("EnvironmentList", &items));
-                } else if let Some(e) = envs.first() {
-                    self.value(e);
-                }
+            Format::Yaml | Format::JsonPath(_) => {
+                let items: Vec<Value> = envs.iter().map(Document::document).collect();
+                self.document(&list_document("EnvironmentList", &items))
             }
         }
     }
@@ -529,6 +367,15 @@ impl Output {
             .interact_opt()
             .ok()
             .flatten()
+    }
+}
+
+/// A write error on stdout: a reader that went away is [`Error::OutputClosed`] (exit 0).
+fn closed(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::OutputClosed
+    } else {
+        Error::io("writing to standard output", e)
     }
 }
 

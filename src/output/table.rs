@@ -1,13 +1,12 @@
 //! The environments table: NAME OWNER TEAM STATUS AGE EXPIRES CPU MEMORY PODS.
 
 use comfy_table::{Table, presets};
-use kubenv::env::Environment;
+use kubenv::environment::Environment;
 use kubenv::names::human_duration;
 use kubenv::quantity::{format_bytes, format_cpu, parse};
 
-fn since(ts: Option<&str>, now: jiff::Timestamp) -> Option<i64> {
-    let t: jiff::Timestamp = ts?.parse().ok()?;
-    Some(now.as_second() - t.as_second())
+fn since(t: Option<jiff::Timestamp>, now: jiff::Timestamp) -> Option<i64> {
+    Some(now.as_second() - t?.as_second())
 }
 
 fn usage(used: &str, hard: &str, fmt: fn(f64) -> String) -> String {
@@ -26,10 +25,10 @@ pub(crate) fn environments_table_with(envs: &[Environment], now: jiff::Timestamp
         "NAME", "OWNER", "TEAM", "STATUS", "AGE", "EXPIRES", "CPU", "MEMORY", "PODS",
     ]);
     for e in envs {
-        let age = since(e.created_at.as_deref(), now)
+        let age = since(e.created_at, now)
             .map(human_duration)
             .unwrap_or_else(|| "-".into());
-        let expires = match since(e.expires_at.as_deref(), now) {
+        let expires = match since(e.expires_at, now) {
             Some(s) if s >= 0 => "expired".to_string(),
             Some(s) => format!("in {}", human_duration(-s)),
             None => "never".into(),

@@ -2,15 +2,15 @@
 //! request (the quota's measured usage when pods cannot be read), time spent asleep, and what
 //! sleep saved, priced with the policy's rates and totalled per environment, owner or team.
 
+use crate::backend::records::{self, ListOptions};
 use crate::cluster::Host;
-use crate::env::ops::load_policy;
-use crate::env::{ANN_REPLICAS, Environment, QUOTA_NAME, Status, managed_selector};
+use crate::environment::{ANN_REPLICAS, Status};
 use crate::error::{Result, api_code};
 use crate::policy::Policy;
 use crate::quantity;
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Namespace, Pod, PodSpec, ResourceQuota};
+use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use kube::api::{Api, ListParams};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -96,27 +96,34 @@ pub fn per_day(policy: &Policy, cpu: f64, mem_gib: f64) -> f64 {
     (cpu * policy.cost.cpu_core_hour + mem_gib * policy.cost.memory_gib_hour) * 24.0
 }
 
+/// What every environment costs per day and what sleep saved, grouped, within the command's
+/// deadline.
 pub async fn report(host: &Host, by: GroupBy) -> Result<CostReport> {
+    host.deadline("cost", report_inner(host, by)).await
+}
+
+async fn report_inner(host: &Host, by: GroupBy) -> Result<CostReport> {
     let c = || host.client.clone();
     let lp = ListParams::default();
-    let (ns_api, q_api, p_api, d_api, s_api) = (
-        Api::<Namespace>::all(c()),
-        Api::<ResourceQuota>::all(c()),
+    let (p_api, d_api, s_api) = (
         Api::<Pod>::all(c()),
         Api::<Deployment>::all(c()),
         Api::<StatefulSet>::all(c()),
     );
-    let sel = ListParams::default().labels(&managed_selector());
-    let (policy, nss, quotas, pods, deps, stss) = futures::join!(
-        load_policy(host),
-        ns_api.list(&sel),
-        q_api.list(&sel),
+    // Everyone's environments, as `list -A` reads them (with quota usage when readable).
+    let everyone = ListOptions {
+        all: true,
+        ..Default::default()
+    };
+    let (policy, envs, pods, deps, stss) = futures::join!(
+        crate::policy::load(host),
+        records::list(host, &everyone),
         p_api.list(&lp),
         d_api.list(&lp),
         s_api.list(&lp)
     );
     let (policy, _) = policy?;
-    let nss = nss.map_err(|e| host.map(e))?;
+    let envs = envs?;
     fn forbidden_ok<T: Clone>(
         host: &Host,
         r: std::result::Result<kube::core::ObjectList<T>, kube::Error>,
@@ -127,18 +134,11 @@ pub async fn report(host: &Host, by: GroupBy) -> Result<CostReport> {
             Err(e) => Err(host.map(e)),
         }
     }
-    let quotas: Option<kube::core::ObjectList<ResourceQuota>> = forbidden_ok(host, quotas)?;
     let pods: Option<kube::core::ObjectList<Pod>> = forbidden_ok(host, pods)?;
     let deps: Option<kube::core::ObjectList<Deployment>> = forbidden_ok(host, deps)?;
     let stss: Option<kube::core::ObjectList<StatefulSet>> = forbidden_ok(host, stss)?;
 
     let now = Timestamp::now();
-    let quota_of: HashMap<String, &ResourceQuota> = quotas
-        .iter()
-        .flat_map(|l| l.items.iter())
-        .filter(|q| q.metadata.name.as_deref() == Some(QUOTA_NAME))
-        .map(|q| (q.metadata.namespace.clone().unwrap_or_default(), q))
-        .collect();
     // Requested now, per namespace, from pods that hold resources.
     let mut requested: HashMap<String, (f64, f64)> = HashMap::new();
     if let Some(pods) = &pods {
@@ -184,19 +184,9 @@ pub async fn report(host: &Host, by: GroupBy) -> Result<CostReport> {
                 e.1 += n * mem;
             }
         };
-    let template_of: HashMap<String, String> = nss
-        .items
+    let template_of: HashMap<String, String> = envs
         .iter()
-        .map(|n| {
-            let t = n
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(crate::env::ANN_TEMPLATE))
-                .cloned()
-                .unwrap_or_default();
-            (n.metadata.name.clone().unwrap_or_default(), t)
-        })
+        .map(|e| (e.namespace.clone(), e.template.clone().unwrap_or_default()))
         .collect();
     let workloads = deps
         .iter()
@@ -217,37 +207,25 @@ pub async fn report(host: &Host, by: GroupBy) -> Result<CostReport> {
     }
 
     let mut lines = Vec::new();
-    for ns in &nss.items {
-        let name = ns.metadata.name.clone().unwrap_or_default();
-        let q = quota_of.get(&name).copied();
-        let Some(env) = Environment::from_namespace(ns, q.or(Some(&ResourceQuota::default())), now) else {
-            continue;
-        };
-        let (cpu, mem, source) = match (&pods, q) {
+    for env in &envs {
+        let name = env.namespace.clone();
+        let (cpu, mem, source) = match (&pods, &env.quota) {
             (Some(_), _) => {
                 let (c, m) = requested.get(&name).copied().unwrap_or_default();
                 (c, m, "pods")
             }
             (None, Some(q)) => {
-                let used = q.status.as_ref().and_then(|s| s.used.as_ref());
-                let get = |k: &str| {
-                    used.and_then(|u| u.get(k))
-                        .and_then(|v| quantity::parse(&v.0))
-                        .unwrap_or(0.0)
-                };
-                (get("requests.cpu"), get("requests.memory"), "quota")
+                let get = |v: &str| quantity::parse(v).unwrap_or(0.0);
+                (get(&q.cpu.used), get(&q.memory.used), "quota")
             }
             (None, None) => (0.0, 0.0, "quota"),
         };
         let mem_gib = mem / GIB;
-        let asleep_hours = match (
-            env.status,
-            env.sleeping_since.as_deref().and_then(|s| s.parse::<Timestamp>().ok()),
-        ) {
+        let asleep_hours = match (env.status, env.sleeping_since) {
             (Status::Sleeping | Status::Expired, Some(t)) => ((now.as_second() - t.as_second()).max(0) as f64) / 3600.0,
             _ => 0.0,
         };
-        let saved_per_day = if env.sleeping_since.is_some() {
+        let saved_per_day = if env.is_asleep() {
             let (c, m) = awake.get(&name).copied().unwrap_or_default();
             per_day(&policy, c, m / GIB)
         } else {

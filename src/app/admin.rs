@@ -1,11 +1,11 @@
 //! What a platform admin installs: the `kubenv-system` namespace, the policy ConfigMap (with
 //! the flat parameters the admission policies read), the RBAC engineers (and the in-cluster
 //! gc) need, each rule documented, and the ValidatingAdmissionPolicies that make the API
-//! server enforce ownership and the policy (src/admission.yaml). Idempotent: every object is
+//! server enforce ownership and the policy (src/app/admission.yaml). Idempotent: every object is
 //! server-side applied with the field manager `kubenv`. `check` reports what is in force.
 
+use crate::cluster::FIELD_MANAGER;
 use crate::cluster::Host;
-use crate::env::ops::FIELD_MANAGER;
 use crate::error::{Error, Result};
 use crate::policy::{POLICY_CONFIGMAP, POLICY_KEY, Policy, SYSTEM_NAMESPACE};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
@@ -19,7 +19,7 @@ pub const ADMIN_ROLE: &str = "kubenv:admin";
 pub const GC_ROLE: &str = "kubenv:gc";
 pub const TENANT_ROLE: &str = "kubenv:tenant";
 /// Bound per environment to its owner: tokens for that environment's tenant only.
-pub const TOKEN_ROLE: &str = crate::env::objects::TOKEN_ROLE;
+pub const TOKEN_ROLE: &str = crate::backend::namespace::objects::TOKEN_ROLE;
 /// ClusterRoles with this label add rules to `kubenv:tenant` (e.g. for a CRD).
 pub const TENANT_AGGREGATION_LABEL: &str = "kubenv.dev/aggregate-to-tenant";
 
@@ -204,9 +204,9 @@ pub fn admin_rules() -> Vec<Value> {
     v
 }
 
-/// The ValidatingAdmissionPolicies and their bindings (src/admission.yaml), in order.
+/// The ValidatingAdmissionPolicies and their bindings (src/app/admission.yaml), in order.
 pub fn admission_policies() -> Vec<Value> {
-    serde_saphyr::from_str(include_str!("admission.yaml")).expect("src/admission.yaml is valid YAML")
+    serde_saphyr::from_str(include_str!("admission.yaml")).expect("src/app/admission.yaml is valid YAML")
 }
 
 /// The policy ConfigMap: the policy as written, and the flat parameters derived from it.
@@ -258,10 +258,37 @@ fn group(g: &str) -> Value {
     json!({"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": g})
 }
 
+/// A policy file, read and checked.
+#[derive(Clone, Debug)]
+pub struct PolicyFile {
+    pub path: std::path::PathBuf,
+    pub text: String,
+    pub policy: Policy,
+}
+
+impl PolicyFile {
+    /// Reads and validates a policy file (offline); errors name the line.
+    pub fn read(path: &std::path::Path) -> Result<PolicyFile> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::InvalidInput(format!("cannot read policy file {}: {e}", path.display())))?;
+        let policy = Policy::from_yaml(&text, &path.display().to_string())?;
+        Ok(PolicyFile {
+            path: path.to_path_buf(),
+            text,
+            policy,
+        })
+    }
+}
+
+/// The policy in force (the cluster's, or the built-in defaults), and where it came from.
+pub async fn policy(host: &Host) -> Result<(Policy, crate::policy::PolicySource)> {
+    host.deadline("the policy", crate::policy::load(host)).await
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct InitOptions {
-    /// Policy text and where it came from; None installs the built-in defaults.
-    pub policy: Option<(String, String)>,
+    /// The policy to install; None keeps an installed one, else installs the defaults.
+    pub policy: Option<PolicyFile>,
     pub dry_run: bool,
     /// Groups to bind to the engineer and admin roles.
     pub engineers_group: Option<String>,
@@ -398,9 +425,13 @@ fn api_for(host: &Host, m: &Value) -> Api<DynamicObject> {
 
 /// Installs (or with `dry_run`, checks with the server) everything, idempotently.
 pub async fn init(host: &Host, opts: &InitOptions) -> Result<InitReport> {
+    host.deadline("admin init", init_inner(host, opts)).await
+}
+
+async fn init_inner(host: &Host, opts: &InitOptions) -> Result<InitReport> {
     host.require_supported_server().await?;
     let (mut policy_yaml, mut policy) = match &opts.policy {
-        Some((text, origin)) => (text.clone(), Policy::from_yaml(text, origin)?),
+        Some(f) => (f.text.clone(), f.policy.clone()),
         None => (
             serde_saphyr::to_string(&Policy::default()).map_err(|e| Error::Other(e.to_string()))?,
             Policy::default(),
@@ -507,6 +538,10 @@ fn admission_api(host: &Host, kind: &str) -> Api<DynamicObject> {
 
 /// Reads what is enforced: every policy and binding kubenv installs, and the parameters.
 pub async fn check(host: &Host) -> Result<CheckReport> {
+    host.deadline("admin check", check_inner(host)).await
+}
+
+async fn check_inner(host: &Host) -> Result<CheckReport> {
     host.require_supported_server().await?;
     let wanted = admission_policies();
     let (vaps, vapbs) = (

@@ -3,12 +3,12 @@
 //! blocks new pods while asleep. Wake restores exactly what was recorded. Every patch carries
 //! the object's resourceVersion, so a racing sleep and wake never lose a replica count.
 
-use super::lock;
-use super::ops::{FIELD_MANAGER, Progress, annotate_all, now_rfc3339};
-use super::*;
-use crate::cluster::Host;
+use crate::Progress;
+use crate::backend::records::annotate_all;
+use crate::cluster::{FIELD_MANAGER, Host};
+use crate::environment::*;
 use crate::error::{Error, Result, api_code};
-use k8s_openapi::api::core::v1::ResourceQuotaSpec;
+use k8s_openapi::api::core::v1::{ResourceQuota, ResourceQuotaSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
@@ -188,33 +188,6 @@ async fn patch_all(
     Ok((changed, excluded_names))
 }
 
-/// The environment re-read from its namespace.
-async fn fresh(host: &Host, env: &Environment) -> Result<Environment> {
-    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(host.client.clone());
-    let ns = api.get(&env.namespace).await.map_err(|e| host.map(e))?;
-    let mut e = Environment::from_namespace(&ns, Some(&ResourceQuota::default()), jiff::Timestamp::now()).ok_or(
-        Error::NotManaged {
-            namespace: env.namespace.clone(),
-        },
-    )?;
-    e.quota = env.quota.clone();
-    Ok(e)
-}
-
-/// Records a sleep or wake in the audit trail, as the caller.
-async fn record(host: &Host, env: &Environment, action: &str, what: String) {
-    let actor = host.identity().await.map(|i| i.name).unwrap_or_default();
-    let message = format!("{actor}: {what}");
-    let a = crate::audit::Action {
-        env: &env.name,
-        namespace: &env.namespace,
-        action,
-        actor: &actor,
-        message,
-    };
-    crate::audit::record(host, &a, true).await;
-}
-
 fn sleep_quota(env: &Environment) -> ResourceQuota {
     ResourceQuota {
         metadata: kube::api::ObjectMeta {
@@ -248,57 +221,26 @@ async fn mark_asleep(host: &Host, env: &Environment, since: &str) -> Result<()> 
     b
 }
 
-/// Puts an environment to sleep. Sleeping twice keeps the first recorded counts.
+/// Puts an environment to sleep; the caller holds its lock. Sleeping twice keeps the first
+/// recorded counts.
 pub async fn sleep(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
-    let guard = lock::acquire(host, &env.namespace, "sleep").await?;
-    // Decide on the state as it is now that we hold the lock, not as it was before.
-    let r = match fresh(host, env).await {
-        Ok(env) => sleep_locked(host, &env, progress).await,
-        Err(e) => Err(e),
-    };
-    guard.release().await;
-    // gc records its own entry ("gc-sleep"); this is the one for a person's sleep.
-    if let Ok(rep) = &r
-        && rep.was_changed
-    {
-        let what = format!(
-            "put to sleep: workloads scaled to zero or suspended: {}",
-            rep.changed.len()
-        );
-        record(host, env, "sleep", what).await;
-    }
-    r
-}
-
-/// `sleep`, for a caller that already holds the environment's lock.
-pub async fn sleep_locked(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
-    let since = env.sleeping_since.clone().unwrap_or_else(now_rfc3339);
+    let since = env.sleeping_since.unwrap_or_else(now_stamp);
     progress("blocking new pods");
-    mark_asleep(host, env, &since).await?;
+    mark_asleep(host, env, &since.to_string()).await?;
     progress("scaling workloads to zero");
     let (changed, excluded) = patch_all(host, &env.namespace, sleep_patch).await?;
     Ok(SleepReport {
         name: env.name.clone(),
         namespace: env.namespace.clone(),
-        was_changed: env.sleeping_since.is_none() || !changed.is_empty(),
+        was_changed: !env.is_asleep() || !changed.is_empty(),
         changed,
         excluded,
     })
 }
 
-/// Wakes an environment: restores what sleep recorded. On an awake one it changes nothing.
+/// Wakes an environment (the caller holds its lock): restores what sleep recorded. On an
+/// awake one it changes nothing.
 pub async fn wake(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
-    let guard = lock::acquire(host, &env.namespace, "wake").await?;
-    let r = match fresh(host, env).await {
-        Ok(env) => wake_locked(host, &env, progress).await,
-        Err(e) => Err(e),
-    };
-    guard.release().await;
-    r
-}
-
-/// `wake`, for a caller that already holds the environment's lock.
-pub async fn wake_locked(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
     let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &env.namespace);
     progress("restoring workloads");
     // Lift the pod block first so restored workloads can start at once.
@@ -308,27 +250,20 @@ pub async fn wake_locked(host: &Host, env: &Environment, progress: Progress<'_>)
         Err(e) => return Err(host.map(e)),
     }
     let (mut changed, excluded) = patch_all(host, &env.namespace, wake_patch).await?;
-    if env.sleeping_since.is_some() {
-        let now = now_rfc3339();
+    if env.is_asleep() {
+        let now = now_stamp().to_string();
         annotate_all(
             host,
             &env.namespace,
             &[(ANN_SLEEPING, None), (ANN_LAST_ACTIVITY, Some(&now))],
         )
         .await?;
-        record(
-            host,
-            env,
-            "wake",
-            format!("woke: workloads restored: {}", changed.len()),
-        )
-        .await;
     }
     changed.sort();
     Ok(SleepReport {
         name: env.name.clone(),
         namespace: env.namespace.clone(),
-        was_changed: env.sleeping_since.is_some() || !changed.is_empty(),
+        was_changed: env.is_asleep() || !changed.is_empty(),
         changed,
         excluded,
     })

@@ -3,12 +3,13 @@
 //! `create` or `wake`), or none left (after `sleep`). It has its own time limit, apart from
 //! the API deadline of each request, and says which workload is not ready and why.
 
-use super::ops::{self, Progress};
-use super::*;
+use crate::Progress;
 use crate::cluster::Host;
+use crate::environment::*;
 use crate::error::{Error, Result};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::ResourceQuota;
 use kube::api::{Api, ListParams};
 use std::time::Duration;
 
@@ -180,7 +181,7 @@ pub async fn wait(
             });
         }
     }
-    ops::get(host, &env.name).await
+    crate::backend::records::get(host, &env.name).await
 }
 
 #[cfg(test)]

@@ -5,16 +5,33 @@
 //! last resource version, and a full re-list repairs an expired one (HTTP 410). Engineers may
 //! list quotas but not watch them: for them quotas are re-listed every few seconds instead.
 
-use super::ops::{ListOptions, list_filter, list_selectors};
-use super::*;
+use super::records::{ListOptions, list_filter, list_owner, list_selectors, owner_matches};
 use crate::cluster::Host;
+use crate::environment::*;
 use crate::error::{Error, Result, api_code};
 use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{Namespace, ResourceQuota};
 use kube::api::{Api, ListParams, WatchEvent, WatchParams};
 use std::collections::HashMap;
 
-/// What happened to an environment: `ADDED`, `MODIFIED` or `DELETED`, as in Kubernetes.
-pub type Change = &'static str;
+/// What happened to an environment, as Kubernetes names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl Change {
+    /// `ADDED`, `MODIFIED` or `DELETED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "ADDED",
+            Change::Modified => "MODIFIED",
+            Change::Deleted => "DELETED",
+        }
+    }
+}
 
 /// Seconds a watch request stays open before the server ends it and it is resumed.
 const WATCH_SECONDS: u32 = 240;
@@ -35,44 +52,53 @@ struct State<'a> {
     /// None when the caller may not read quotas: environments are shown without usage.
     quotas_readable: bool,
     owner: Option<String>,
-    on: &'a mut (dyn FnMut(Change, &Environment) + Send),
+    on: &'a mut (dyn FnMut(Change, &Environment) -> Result<()> + Send),
 }
 
 impl State<'_> {
     /// Shows the namespace's environment if it changed since last shown.
-    fn show(&mut self, ns_name: &str) {
+    fn show(&mut self, ns_name: &str) -> Result<()> {
         let Some(ns) = self.namespaces.get(ns_name) else {
             if let Some(last) = self.shown.remove(ns_name) {
-                (self.on)("DELETED", &last);
+                (self.on)(Change::Deleted, &last)?;
             }
-            return;
+            return Ok(());
         };
         let env = Environment::from_namespace(ns, self.quotas.get(ns_name), jiff::Timestamp::now())
-            .map(|e| list_filter(e, self.quotas_readable))
-            .filter(|e| super::ops::owner_matches(e, self.owner.as_deref()));
+            .map(|e| list_filter(e, self.quotas_readable, jiff::Timestamp::now()))
+            .filter(|e| owner_matches(e, self.owner.as_deref()));
         match (env, self.shown.get(ns_name)) {
             (Some(e), Some(last)) if &e == last => {}
             (Some(e), last) => {
-                let change = if last.is_some() { "MODIFIED" } else { "ADDED" };
-                (self.on)(change, &e);
+                let change = if last.is_some() {
+                    Change::Modified
+                } else {
+                    Change::Added
+                };
+                (self.on)(change, &e)?;
                 self.shown.insert(ns_name.to_string(), e);
             }
             // No longer matches (say, its owner changed): gone from this view.
             (None, Some(_)) => {
                 if let Some(last) = self.shown.remove(ns_name) {
-                    (self.on)("DELETED", &last);
+                    (self.on)(Change::Deleted, &last)?;
                 }
             }
             (None, None) => {}
         }
+        Ok(())
     }
 }
 
 /// Lists, reports each environment as `ADDED`, then reports changes until the future is
 /// dropped. Returns only on an error it cannot recover from.
-pub async fn watch(host: &Host, opts: &ListOptions, on: &mut (dyn FnMut(Change, &Environment) + Send)) -> Result<()> {
+pub async fn watch(
+    host: &Host,
+    opts: &ListOptions,
+    on: &mut (dyn FnMut(Change, &Environment) -> Result<()> + Send),
+) -> Result<()> {
     let (sel, qsel, qfields) = list_selectors(opts);
-    let owner = super::ops::list_owner(host, opts).await?;
+    let owner = list_owner(host, opts).await?;
     let ns_api: Api<Namespace> = Api::all(host.client.clone());
     let q_api: Api<ResourceQuota> = Api::all(host.client.clone());
     let mut st = State {
@@ -87,10 +113,10 @@ pub async fn watch(host: &Host, opts: &ListOptions, on: &mut (dyn FnMut(Change, 
         // (Re-)list: the starting point of the watches, and the repair of an expired one.
         let lp = ListParams::default().labels(&sel);
         let nss = ns_api.list(&lp).await.map_err(|e| match api_code(&e) {
-            Some(400) => Error::InvalidInput(format!(
-                "invalid label selector {sel:?}: {}",
-                crate::error::root_cause(&e)
-            )),
+            Some(400) => Error::InvalidSelector {
+                selector: sel.clone(),
+                reason: crate::error::root_cause(&e),
+            },
             _ => host.map(e),
         })?;
         let qp = ListParams::default().labels(&qsel).fields(&qfields);
@@ -125,7 +151,7 @@ pub async fn watch(host: &Host, opts: &ListOptions, on: &mut (dyn FnMut(Change, 
         });
         names.dedup();
         for n in names {
-            st.show(&n);
+            st.show(&n)?;
         }
         // Watch both until one expires (410): then re-list.
         let mut failures = 0u32;
@@ -187,14 +213,14 @@ pub async fn watch(host: &Host, opts: &ListOptions, on: &mut (dyn FnMut(Change, 
                             ns_rv = n.metadata.resource_version.clone().unwrap_or(ns_rv);
                             let name = n.metadata.name.clone().unwrap_or_default();
                             st.namespaces.insert(name.clone(), n);
-                            st.show(&name);
+                            st.show(&name)?;
                         }
                         WatchEvent::Deleted(n) => {
                             ns_rv = n.metadata.resource_version.clone().unwrap_or(ns_rv);
                             let name = n.metadata.name.clone().unwrap_or_default();
                             st.namespaces.remove(&name);
                             st.quotas.remove(&name);
-                            st.show(&name);
+                            st.show(&name)?;
                         }
                         WatchEvent::Bookmark(b) => ns_rv = b.metadata.resource_version,
                         WatchEvent::Error(_) => break 'watching,
@@ -208,7 +234,7 @@ pub async fn watch(host: &Host, opts: &ListOptions, on: &mut (dyn FnMut(Change, 
                                 .collect();
                             let names: Vec<String> = st.namespaces.keys().cloned().collect();
                             for n in names {
-                                st.show(&n);
+                                st.show(&n)?;
                             }
                         }
                     }
@@ -217,13 +243,13 @@ pub async fn watch(host: &Host, opts: &ListOptions, on: &mut (dyn FnMut(Change, 
                             q_rv = q.metadata.resource_version.clone().unwrap_or(q_rv);
                             let ns = q.metadata.namespace.clone().unwrap_or_default();
                             st.quotas.insert(ns.clone(), q);
-                            st.show(&ns);
+                            st.show(&ns)?;
                         }
                         WatchEvent::Deleted(q) => {
                             q_rv = q.metadata.resource_version.clone().unwrap_or(q_rv);
                             let ns = q.metadata.namespace.clone().unwrap_or_default();
                             st.quotas.remove(&ns);
-                            st.show(&ns);
+                            st.show(&ns)?;
                         }
                         WatchEvent::Bookmark(b) => q_rv = b.metadata.resource_version,
                         WatchEvent::Error(_) => break 'watching,

@@ -3,18 +3,20 @@
 //! each action takes the environment's lock and re-checks before acting, so two runs never
 //! both act on one environment.
 
-use super::ops::{self, Progress, load_policy};
-use super::*;
-use crate::audit::{self, Action};
+use super::ADMIN_GROUP;
+use crate::Progress;
+use crate::audit::{self, Action, Trail};
+use crate::backend::{Backend, lock};
 use crate::cluster::Host;
+use crate::environment::*;
 use crate::error::{Error, Result, api_code};
 use crate::names::parse_duration;
 use crate::schedule::Schedule;
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, DeleteParams, ListParams};
+use kube::api::{Api, ListParams};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -35,13 +37,45 @@ pub struct GcOptions {
     pub dry_run: bool,
 }
 
+/// What gc does to an environment.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum GcKind {
+    /// Expired: deleted.
+    Delete,
+    /// Idle, or outside the uptime schedule: put to sleep.
+    Sleep,
+}
+
+impl GcKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GcKind::Delete => "delete",
+            GcKind::Sleep => "sleep",
+        }
+    }
+}
+
+impl std::fmt::Display for GcKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one gc run did (or, on a dry run, would do).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GcReport {
+    pub dry_run: bool,
+    pub actions: Vec<GcAction>,
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct GcAction {
     pub environment: String,
     pub namespace: String,
-    /// `delete` or `sleep`.
-    pub action: String,
+    pub action: GcKind,
     pub reason: String,
     /// False on a dry run, or when another run got there first (see `skipped`).
     pub done: bool,
@@ -122,14 +156,14 @@ pub fn decide(
     idle_after: Option<std::time::Duration>,
     schedule: Option<&Schedule>,
     last_write: Option<Timestamp>,
-) -> Option<(&'static str, String)> {
+) -> Option<(GcKind, String)> {
     if ns.metadata.deletion_timestamp.is_some() {
         return None;
     }
     if let Some(exp) = ts(ann(ns, ANN_EXPIRES))
         && exp <= now
     {
-        return Some(("delete", format!("expired at {exp}")));
+        return Some((GcKind::Delete, format!("expired at {exp}")));
     }
     if ann(ns, ANN_SLEEPING).is_some() {
         return None;
@@ -137,7 +171,7 @@ pub fn decide(
     if let Some(s) = schedule
         && !s.is_up(now)
     {
-        return Some(("sleep", "outside the uptime schedule".into()));
+        return Some((GcKind::Sleep, "outside the uptime schedule".into()));
     }
     if let Some(idle) = idle_after {
         // The last-activity annotation is the clock (kubenv sets it at create, connect and
@@ -150,15 +184,24 @@ pub fn decide(
         if let Some(last) = last {
             let idle_for = now.as_second() - last.as_second();
             if idle_for >= idle.as_secs() as i64 {
-                return Some(("sleep", format!("idle since {last}")));
+                return Some((GcKind::Sleep, format!("idle since {last}")));
             }
         }
     }
     None
 }
 
-pub async fn gc(host: &Host, opts: &GcOptions, progress: Progress<'_>) -> Result<Vec<GcAction>> {
-    let (policy, _) = load_policy(host).await?;
+/// One gc run, within the command's deadline.
+pub async fn gc(host: &Host, opts: &GcOptions, progress: Progress<'_>) -> Result<GcReport> {
+    let actions = host.deadline("gc", run(host, opts, progress)).await?;
+    Ok(GcReport {
+        dry_run: opts.dry_run,
+        actions,
+    })
+}
+
+async fn run(host: &Host, opts: &GcOptions, progress: Progress<'_>) -> Result<Vec<GcAction>> {
+    let (policy, _) = crate::policy::load(host).await?;
     let idle_after = policy
         .sleep
         .after_inactivity
@@ -199,7 +242,7 @@ pub async fn gc(host: &Host, opts: &GcOptions, progress: Progress<'_>) -> Result
             plan.push(GcAction {
                 environment: env,
                 namespace: name,
-                action: action.into(),
+                action,
                 reason,
                 done: false,
                 skipped: None,
@@ -212,8 +255,8 @@ pub async fn gc(host: &Host, opts: &GcOptions, progress: Progress<'_>) -> Result
     // Acting on everyone's environments is for platform admins and the gc ServiceAccount.
     if !plan.is_empty() {
         let (del, slp) = futures::join!(
-            ops::can_i(host, "delete", ops::ADMIN_GROUP, "environments", ""),
-            ops::can_i(host, "sleep", ops::ADMIN_GROUP, "environments", "")
+            host.can_i("delete", ADMIN_GROUP, "environments", ""),
+            host.can_i("sleep", ADMIN_GROUP, "environments", "")
         );
         if !(del? && slp?) {
             return Err(Error::Forbidden {
@@ -262,7 +305,7 @@ async fn act(
     // One busy environment never holds up the run: wait briefly, then skip it with the reason
     // (the next run retries). A stale or forged lock is taken over.
     let wait = LOCK_WAIT.min(host.remaining() / 2);
-    let guard = match super::lock::try_acquire(host, &a.namespace, "gc", wait).await {
+    let guard = match lock::try_acquire(host, &a.namespace, "gc", wait).await {
         Ok(Ok(g)) => g,
         Ok(Err(holder)) => {
             a.skipped = Some(format!(
@@ -294,7 +337,7 @@ async fn act(
         }
         let message = format!(
             "{actor} (kubenv gc): {} environment {} ({})",
-            if a.action == "delete" {
+            if a.action == GcKind::Delete {
                 "deleted"
             } else {
                 "put to sleep"
@@ -310,18 +353,16 @@ async fn act(
             actor,
             message,
         };
-        audit::record(host, &rec, true).await;
-        if a.action == "delete" {
-            match ns_api.delete(&a.namespace, &DeleteParams::background()).await {
-                Ok(_) => {}
-                Err(e) if matches!(api_code(&e), Some(404 | 409)) => {}
-                Err(e) => return Err(host.map(e)),
+        audit::record(host, &rec, Trail::BOTH).await;
+        let env = Environment::from_namespace(&ns, None, Timestamp::now()).ok_or(Error::NotManaged {
+            namespace: a.namespace.clone(),
+        })?;
+        let backend = Backend::for_env(&env);
+        match a.action {
+            GcKind::Delete => backend.remove(host, &env).await?,
+            GcKind::Sleep => {
+                backend.sleep(host, &env, &crate::no_progress).await?;
             }
-        } else {
-            let env = Environment::from_namespace(&ns, None, Timestamp::now()).ok_or(Error::NotManaged {
-                namespace: a.namespace.clone(),
-            })?;
-            super::sleep::sleep_locked(host, &env, &ops::no_progress).await?;
         }
         a.done = true;
         Ok(())

@@ -2,9 +2,8 @@
 //! applied into the environment with server-side apply. Any namespaced kind the cluster
 //! serves works: the kind is resolved through discovery, once per group/version.
 
-use super::ops::FIELD_MANAGER;
-use super::{LABEL_ENV, LABEL_MANAGED_BY, MANAGED_BY};
-use crate::cluster::Host;
+use crate::cluster::{FIELD_MANAGER, Host};
+use crate::environment::{LABEL_ENV, LABEL_MANAGED_BY, MANAGED_BY};
 use crate::error::{Error, Result, api_code};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::core::GroupVersionKind;
@@ -46,18 +45,19 @@ pub async fn apply(host: &Host, manifests: &[Value], namespace: &str, env: &str)
     }
     let mut kinds = HashMap::new();
     for m in manifests {
-        let gvk = gvk_of(m).ok_or_else(|| Error::InvalidInput("a template manifest has no apiVersion/kind".into()))?;
+        let gvk =
+            gvk_of(m).ok_or_else(|| Error::InvalidManifest("a template manifest has no apiVersion/kind".into()))?;
         let key = (gvk.group.clone(), gvk.version.clone(), gvk.kind.clone());
         if !kinds.contains_key(&key) {
             let (ar, caps) = pinned_kind(&host.client, &gvk).await.map_err(|e| match e {
-                kube::Error::Discovery(_) => Error::InvalidInput(format!(
+                kube::Error::Discovery(_) => Error::InvalidManifest(format!(
                     "the template names {}/{} {}, which this cluster does not serve; fix the template in the policy",
                     gvk.group, gvk.version, gvk.kind
                 )),
                 other => host.map(other),
             })?;
             if caps.scope != Scope::Namespaced {
-                return Err(Error::InvalidInput(format!(
+                return Err(Error::InvalidManifest(format!(
                     "template manifest kind {} is cluster-scoped; templates may only hold namespaced objects",
                     gvk.kind
                 )));
@@ -83,7 +83,7 @@ pub async fn apply(host: &Host, manifests: &[Value], namespace: &str, env: &str)
                     }
                     Err(e) => {
                         return Err(match host.map(e) {
-                            Error::Api { code, reason, message } if code == 422 || code == 400 => Error::InvalidInput(format!(
+                            Error::Api { code, reason, message } if code == 422 || code == 400 => Error::InvalidManifest(format!(
                                 "template manifest {} {name} was refused by the API server: {message} ({reason}); fix the template",
                                 ar.kind
                             )),

@@ -1,17 +1,5 @@
-//! Environments: the model every command shows, and the operations on them. The namespace
-//! backend lives here; a virtual-cluster backend would sit beside it behind the same
-//! `Environment` shape.
-
-pub mod endpoints;
-pub mod extras;
-pub mod gc;
-pub mod lock;
-pub mod objects;
-pub mod ops;
-pub mod prune;
-pub mod ready;
-pub mod sleep;
-pub mod watch;
+//! The environment: the record every command shows, whatever backend made it, with its
+//! status derived from its namespace (the record, see `backend::records`) and its quota.
 
 use crate::names::label_value;
 use jiff::Timestamp;
@@ -24,6 +12,8 @@ pub const MANAGED_BY: &str = "kubenv";
 pub const LABEL_ENV: &str = "kubenv.dev/environment";
 pub const LABEL_OWNER: &str = "kubenv.dev/owner";
 pub const LABEL_TEAM: &str = "kubenv.dev/team";
+/// The environment's kind (`namespace` when absent: every environment made before kinds).
+pub const LABEL_KIND: &str = "kubenv.dev/type";
 pub const ANN_OWNER: &str = "kubenv.dev/owner";
 pub const ANN_TEAM: &str = "kubenv.dev/team";
 pub const ANN_TEMPLATE: &str = "kubenv.dev/template";
@@ -40,6 +30,42 @@ pub const TENANT_SA: &str = "tenant";
 
 pub fn managed_selector() -> String {
     format!("{LABEL_MANAGED_BY}={MANAGED_BY}")
+}
+
+/// What kind of environment it is: which backend made it and manages it.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A namespace of the host cluster with its guardrails.
+    #[default]
+    Namespace,
+}
+
+impl Kind {
+    pub const ALL: &'static [Kind] = &[Kind::Namespace];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Namespace => "namespace",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Kind, String> {
+        Kind::ALL.iter().copied().find(|k| k.as_str() == s).ok_or_else(|| {
+            let all: Vec<_> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+            format!("{s:?} is not a kind of environment; use one of {}", all.join(", "))
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
@@ -89,9 +115,9 @@ pub struct Environment {
     pub team: Option<String>,
     pub template: Option<String>,
     pub status: Status,
-    pub created_at: Option<String>,
-    pub expires_at: Option<String>,
-    pub sleeping_since: Option<String>,
+    pub created_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub sleeping_since: Option<Timestamp>,
     pub context: String,
     pub quota: Option<QuotaUsage>,
     /// The namespace's labels and annotations that are not kubenv's own: those of
@@ -100,7 +126,40 @@ pub struct Environment {
     pub annotations: BTreeMap<String, String>,
     /// What the environment exposes; looked up by `get` and `create` only (null in `list`,
     /// which stays at two requests whatever the number of environments).
-    pub endpoints: Option<Vec<endpoints::Endpoint>>,
+    pub endpoints: Option<Vec<crate::backend::Endpoint>>,
+    /// Which backend manages it.
+    #[serde(rename = "type")]
+    pub kind: Kind,
+    /// Whether its record says it sleeps (whatever the status shows first); `status` is
+    /// derived from it ([`Environment::settle`]).
+    #[serde(skip)]
+    pub asleep: bool,
+}
+
+/// What is known of an environment's guardrails, for its status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guardrails {
+    /// Its quota is there.
+    Present,
+    /// Its quota is missing: an interrupted create.
+    Missing,
+    /// The caller may not read quotas: unknown, not missing.
+    Unknown,
+}
+
+/// How an environment's status follows from its record; the one place it is decided.
+pub fn status(terminating: bool, guardrails: Guardrails, expired: bool, asleep: bool) -> Status {
+    if terminating {
+        Status::Terminating
+    } else if guardrails == Guardrails::Missing {
+        Status::Incomplete
+    } else if expired {
+        Status::Expired
+    } else if asleep {
+        Status::Sleeping
+    } else {
+        Status::Active
+    }
 }
 
 impl Environment {
@@ -113,25 +172,19 @@ impl Environment {
         }
         let ann = meta.annotations.clone().unwrap_or_default();
         let name = labels.get(LABEL_ENV).cloned().or_else(|| meta.name.clone())?;
-        let expires_at = ann.get(ANN_EXPIRES).cloned();
-        let sleeping_since = ann.get(ANN_SLEEPING).cloned();
+        let expires_at = ann.get(ANN_EXPIRES).and_then(|t| t.parse::<Timestamp>().ok());
+        // Asleep is the annotation's presence; its value is when it fell asleep.
+        let asleep = ann.contains_key(ANN_SLEEPING);
+        let sleeping_since = ann.get(ANN_SLEEPING).and_then(|t| t.parse::<Timestamp>().ok());
         let terminating = meta.deletion_timestamp.is_some()
             || ns.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Terminating");
-        let expired = expires_at
-            .as_deref()
-            .and_then(|e| e.parse::<Timestamp>().ok())
-            .is_some_and(|t| t <= now);
-        let status = if terminating {
-            Status::Terminating
-        } else if quota.is_none() {
-            Status::Incomplete
-        } else if expired {
-            Status::Expired
-        } else if sleeping_since.is_some() {
-            Status::Sleeping
+        let expired = expires_at.is_some_and(|t| t <= now);
+        let guardrails = if quota.is_some() {
+            Guardrails::Present
         } else {
-            Status::Active
+            Guardrails::Missing
         };
+        let status = status(terminating, guardrails, expired, asleep);
         Some(Environment {
             context: crate::kubeconfig::context_name(&name),
             name,
@@ -140,14 +193,27 @@ impl Environment {
             team: ann.get(ANN_TEAM).cloned().or_else(|| labels.get(LABEL_TEAM).cloned()),
             template: ann.get(ANN_TEMPLATE).cloned(),
             status,
-            created_at: meta.creation_timestamp.as_ref().map(|t| t.0.to_string()),
+            created_at: meta.creation_timestamp.as_ref().map(|t| t.0),
             expires_at,
             sleeping_since,
             quota: quota.map(quota_usage),
             labels: user_keys(labels),
             annotations: user_keys(&ann),
             endpoints: None,
+            kind: labels.get(LABEL_KIND).and_then(|k| k.parse().ok()).unwrap_or_default(),
+            asleep,
         })
+    }
+
+    /// The status again, once more is known of the guardrails or the expiry changed.
+    pub fn settle(&mut self, guardrails: Guardrails, now: Timestamp) {
+        let expired = self.expires_at.is_some_and(|t| t <= now);
+        self.status = status(self.status == Status::Terminating, guardrails, expired, self.asleep);
+    }
+
+    /// Whether its record says it sleeps (an Expired or Incomplete one may too).
+    pub fn is_asleep(&self) -> bool {
+        self.asleep
     }
 
     pub fn is_owned_by(&self, who: &str) -> bool {
@@ -167,7 +233,7 @@ fn user_keys(m: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn quota_usage(q: &ResourceQuota) -> QuotaUsage {
+pub fn quota_usage(q: &ResourceQuota) -> QuotaUsage {
     let status = q.status.as_ref();
     let spec_hard = q.spec.as_ref().and_then(|s| s.hard.as_ref());
     let get = |key: &str| -> Usage {
@@ -189,6 +255,21 @@ fn quota_usage(q: &ResourceQuota) -> QuotaUsage {
         memory: get("requests.memory"),
         pods: get("pods"),
     }
+}
+
+/// The current time as kubenv writes it in annotations: whole seconds, RFC 3339, UTC.
+pub fn now_stamp() -> Timestamp {
+    let now = Timestamp::now();
+    now.round(jiff::Unit::Second).unwrap_or(now)
+}
+
+/// When something made now with `ttl` to live expires (whole seconds).
+pub fn expiry_after(now: Timestamp, ttl: std::time::Duration) -> Timestamp {
+    let secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+    let t = now
+        .checked_add(jiff::SignedDuration::from_secs(secs))
+        .unwrap_or(jiff::Timestamp::MAX);
+    t.round(jiff::Unit::Second).unwrap_or(t)
 }
 
 /// The owner label value for an identity (selection only; the annotation is exact).
@@ -256,6 +337,32 @@ mod tests {
     }
 
     #[test]
+    fn status_rules() {
+        use Guardrails::*;
+        assert_eq!(status(true, Missing, true, true), Status::Terminating);
+        assert_eq!(status(false, Missing, true, true), Status::Incomplete);
+        assert_eq!(status(false, Unknown, true, true), Status::Expired);
+        assert_eq!(status(false, Present, false, true), Status::Sleeping);
+        assert_eq!(status(false, Unknown, false, false), Status::Active);
+        let now: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
+        let mut e = Environment::from_namespace(&ns(&[(ANN_SLEEPING, "not a time")]), None, now).unwrap();
+        assert_eq!((e.status, e.sleeping_since), (Status::Incomplete, None));
+        e.settle(Unknown, now);
+        assert_eq!(e.status, Status::Sleeping, "asleep even when the time is unreadable");
+        e.expires_at = Some("2029-01-01T00:00:00Z".parse().unwrap());
+        e.settle(Present, now);
+        assert_eq!(e.status, Status::Expired);
+    }
+
+    #[test]
+    fn expiry_is_whole_seconds() {
+        let now: Timestamp = "2030-01-01T00:00:00.6Z".parse().unwrap();
+        let t = expiry_after(now, std::time::Duration::from_secs(3600));
+        assert_eq!(t.to_string(), "2030-01-01T01:00:01Z");
+        assert!(expiry_after(now, std::time::Duration::MAX) > now);
+    }
+
+    #[test]
     fn json_field_names_are_stable() {
         let now: Timestamp = "2030-01-01T00:00:00Z".parse().unwrap();
         let e = Environment::from_namespace(&ns(&[]), Some(&ResourceQuota::default()), now).unwrap();
@@ -277,7 +384,8 @@ mod tests {
                 "quota",
                 "labels",
                 "annotations",
-                "endpoints"
+                "endpoints",
+                "type"
             ]
         );
     }

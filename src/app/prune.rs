@@ -57,8 +57,11 @@ pub async fn prune(opts: &PruneOptions) -> Result<PruneReport> {
         };
         let r = async {
             let host = cluster::connect(&host_opts).await?;
-            host.deadline("the environments", crate::env::ops::environment_namespaces(&host))
-                .await
+            host.deadline(
+                "the environments",
+                crate::backend::records::environment_namespaces(&host),
+            )
+            .await
         }
         .await;
         (h.clone(), r)

@@ -1,9 +1,11 @@
 //! The objects that make a namespace a governed environment, built from a template.
 //! Pure functions: no API calls, so every guardrail is unit-testable.
 
-use super::*;
-use crate::policy::Template;
+use crate::environment::*;
+use crate::names::label_value;
+use crate::policy::{NetworkMode, PodSecurity, Template};
 use k8s_openapi::api::core::v1::{LimitRange, LimitRangeItem, LimitRangeSpec, ResourceQuotaSpec, ServiceAccount};
+use k8s_openapi::api::core::v1::{Namespace, ResourceQuota};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
     NetworkPolicySpec,
@@ -18,6 +20,7 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug)]
 pub struct Spec {
     pub name: String,
+    pub kind: Kind,
     pub namespace: String,
     pub owner: String,
     /// Bind the owner to the tenant's role in the namespace (only when the identity is known
@@ -28,8 +31,8 @@ pub struct Spec {
     pub template: Template,
     /// ClusterRole of the tenant ServiceAccount.
     pub tenant_role: String,
-    /// RFC 3339, UTC. None on a re-apply that keeps the existing expiry.
-    pub expires_at: Option<String>,
+    /// None: never expires (only a re-apply of an environment without one).
+    pub expires_at: Option<jiff::Timestamp>,
     /// The user's own namespace labels and annotations (never kubenv's keys: checked when
     /// parsed, and kubenv's own values are inserted after them, so they win anyway).
     pub labels: BTreeMap<String, String>,
@@ -63,14 +66,18 @@ pub fn namespace(spec: &Spec) -> Namespace {
     if let Some(t) = &spec.team {
         l.insert(LABEL_TEAM.into(), label_value(t));
     }
-    let level = spec.template.pod_security.clone();
+    if spec.kind != Kind::Namespace {
+        l.insert(LABEL_KIND.into(), spec.kind.to_string());
+    }
+    let level = spec.template.pod_security;
     // Warn and audit at `restricted` so engineers see what a stricter template would refuse.
-    let advisory = if level == "privileged" {
-        "baseline".to_string()
+    let advisory = if level == PodSecurity::Privileged {
+        PodSecurity::Baseline
     } else {
-        "restricted".to_string()
-    };
-    l.insert("pod-security.kubernetes.io/enforce".into(), level);
+        PodSecurity::Restricted
+    }
+    .to_string();
+    l.insert("pod-security.kubernetes.io/enforce".into(), level.to_string());
     l.insert("pod-security.kubernetes.io/enforce-version".into(), "latest".into());
     l.insert("pod-security.kubernetes.io/warn".into(), advisory.clone());
     l.insert("pod-security.kubernetes.io/audit".into(), advisory);
@@ -83,9 +90,9 @@ pub fn namespace(spec: &Spec) -> Namespace {
         a.insert(ANN_TEAM.into(), t.clone());
     }
     if let Some(e) = &spec.expires_at {
-        a.insert(ANN_EXPIRES.into(), e.clone());
+        a.insert(ANN_EXPIRES.into(), e.to_string());
     }
-    a.insert(ANN_LAST_ACTIVITY.into(), crate::env::ops::now_rfc3339());
+    a.insert(ANN_LAST_ACTIVITY.into(), now_stamp().to_string());
     Namespace {
         metadata: ObjectMeta {
             name: Some(spec.namespace.clone()),
@@ -168,7 +175,7 @@ fn namespace_named(name: &str) -> NetworkPolicyPeer {
 /// when the template names one). `strict` also limits egress to the namespace and DNS.
 pub fn network_policies(spec: &Spec) -> Vec<NetworkPolicy> {
     let net = &spec.template.network;
-    if net.mode == "open" {
+    if net.mode == NetworkMode::Open {
         return vec![];
     }
     let mut from = vec![same_namespace()];
@@ -187,7 +194,7 @@ pub fn network_policies(spec: &Spec) -> Vec<NetworkPolicy> {
             egress: None,
         }),
     }];
-    if net.mode == "strict" {
+    if net.mode == NetworkMode::Strict {
         let dns = |proto: &str| NetworkPolicyPort {
             port: Some(IntOrString::Int(53)),
             protocol: Some(proto.to_string()),
@@ -302,6 +309,7 @@ mod tests {
         let p = Policy::default();
         let (n, t) = p.template(None).unwrap();
         Spec {
+            kind: Kind::Namespace,
             name: "pr-1".into(),
             namespace: "env-pr-1".into(),
             owner: "alice@example.com".into(),
@@ -310,7 +318,7 @@ mod tests {
             template_name: n.into(),
             template: t.clone(),
             tenant_role: "kubenv:tenant".into(),
-            expires_at: Some("2030-01-01T00:00:00Z".into()),
+            expires_at: Some("2030-01-01T00:00:00Z".parse().unwrap()),
             labels: BTreeMap::new(),
             annotations: BTreeMap::new(),
         }
