@@ -105,6 +105,31 @@ pub struct QuotaUsage {
     pub pods: Usage,
 }
 
+/// One way in. Every field is always present (null or empty when unknown), as in the
+/// Environment object.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoint {
+    /// `Ingress` or `Service`.
+    pub kind: String,
+    /// The Ingress's or Service's name.
+    pub name: String,
+    /// For a Service, `LoadBalancer` or `NodePort`; null for an Ingress.
+    #[serde(rename = "type")]
+    pub service_type: Option<String>,
+    /// The Ingress rule's host (null for a rule without one).
+    pub host: Option<String>,
+    /// The Ingress path (`/` when the rule has none).
+    pub path: Option<String>,
+    /// Where a browser goes: `https://HOST/PATH` when the host is in the Ingress's TLS
+    /// section, else `http://`; for a hostless rule, its load balancer address once assigned.
+    pub url: Option<String>,
+    /// The load balancer's IP or host name, once the cluster assigned one.
+    pub address: Option<String>,
+    /// Service ports as kubectl shows them: `80:30080/TCP` (port:nodePort/protocol).
+    pub ports: Vec<String>,
+}
+
 /// One environment as every command shows it. Field names are a stable contract.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -126,7 +151,7 @@ pub struct Environment {
     pub annotations: BTreeMap<String, String>,
     /// What the environment exposes; looked up by `get` and `create` only (null in `list`,
     /// which stays at two requests whatever the number of environments).
-    pub endpoints: Option<Vec<crate::backend::Endpoint>>,
+    pub endpoints: Option<Vec<Endpoint>>,
     /// Which backend manages it.
     #[serde(rename = "type")]
     pub kind: Kind,

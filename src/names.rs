@@ -30,13 +30,6 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl Error {
-    /// Always a usage error.
-    pub fn exit_code(&self) -> i32 {
-        crate::error::exit::USAGE
-    }
-}
-
 /// An environment name, checked once where it is typed (clap's value parser) and typed after.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(transparent)]
@@ -432,7 +425,7 @@ mod tests {
         for bad in ["", "PR-42", "pr_42", "-pr", "pr-", "pr.42", "ünï", "a b"] {
             let e = namespace_for(bad, "env-").unwrap_err();
             assert!(matches!(e, Error::InvalidName { .. }), "{bad}");
-            assert_eq!(e.exit_code(), 2);
+            assert_eq!(crate::Error::from(e.clone()).exit_code(), 2);
         }
         let long = "a".repeat(60);
         let msg = namespace_for(&long, "env-").unwrap_err().to_string();
@@ -462,7 +455,7 @@ mod tests {
             "99999999999999999999999h",
         ] {
             let e = parse_duration(bad).unwrap_err();
-            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert_eq!(crate::Error::from(e.clone()).exit_code(), 2, "{bad}");
             assert!(e.to_string().contains("e.g. 2d"), "{bad}");
         }
     }
@@ -511,7 +504,7 @@ mod tests {
             "kubernetes.io/metadata.name=x",
         ] {
             let e = parse_metadata(bad, true).unwrap_err();
-            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert_eq!(crate::Error::from(e.clone()).exit_code(), 2, "{bad}");
             assert!(e.to_string().contains("--label"), "{e}");
         }
         let e = parse_metadata("kubenv.dev/template=x", false).unwrap_err().to_string();

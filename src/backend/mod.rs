@@ -25,7 +25,7 @@ use crate::error::Result;
 use crate::token::Token;
 use std::time::Duration;
 
-pub use namespace::endpoints::Endpoint;
+pub use crate::environment::Endpoint;
 pub use namespace::objects::Spec;
 pub use namespace::ready::Goal;
 pub use namespace::sleep::SleepReport;

@@ -4,36 +4,11 @@
 //! whose request count must not grow with the number of environments.
 
 use crate::cluster::Host;
+pub use crate::environment::Endpoint;
 use crate::error::Result;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{Api, ListParams};
-use serde::Serialize;
-
-/// One way in. Every field is always present (null or empty when unknown), as in the
-/// Environment object.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Endpoint {
-    /// `Ingress` or `Service`.
-    pub kind: String,
-    /// The Ingress's or Service's name.
-    pub name: String,
-    /// For a Service, `LoadBalancer` or `NodePort`; null for an Ingress.
-    #[serde(rename = "type")]
-    pub service_type: Option<String>,
-    /// The Ingress rule's host (null for a rule without one).
-    pub host: Option<String>,
-    /// The Ingress path (`/` when the rule has none).
-    pub path: Option<String>,
-    /// Where a browser goes: `https://HOST/PATH` when the host is in the Ingress's TLS
-    /// section, else `http://`; for a hostless rule, its load balancer address once assigned.
-    pub url: Option<String>,
-    /// The load balancer's IP or host name, once the cluster assigned one.
-    pub address: Option<String>,
-    /// Service ports as kubectl shows them: `80:30080/TCP` (port:nodePort/protocol).
-    pub ports: Vec<String>,
-}
 
 fn lb_address(ingress: Option<&Vec<k8s_openapi::api::core::v1::LoadBalancerIngress>>) -> Option<String> {
     ingress?
