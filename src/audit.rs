@@ -26,6 +26,19 @@ pub struct Action<'a> {
     pub message: String,
 }
 
+impl<'a> Action<'a> {
+    /// An action on an environment, by `actor`.
+    pub fn on(env: &'a crate::environment::Environment, action: &'a str, actor: &'a str, message: String) -> Self {
+        Action {
+            env: &env.name,
+            namespace: &env.namespace,
+            action,
+            actor,
+            message,
+        }
+    }
+}
+
 fn reason(action: &str) -> String {
     action
         .split('-')

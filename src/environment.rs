@@ -302,12 +302,14 @@ pub fn owner_label(identity: &str) -> String {
     label_value(identity)
 }
 
+/// Namespaces for unit tests.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
-    fn ns(ann: &[(&str, &str)]) -> Namespace {
+    /// Environment `a`'s namespace with these annotations, being deleted if `terminating`.
+    pub fn namespace(ann: &[(&str, &str)], terminating: bool) -> Namespace {
         Namespace {
             metadata: ObjectMeta {
                 name: Some("env-a".into()),
@@ -316,10 +318,20 @@ mod tests {
                     (LABEL_ENV.to_string(), "a".to_string()),
                 ])),
                 annotations: Some(ann.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+                deletion_timestamp: terminating.then(|| Time("2029-01-01T00:00:00Z".parse().unwrap())),
                 ..Default::default()
             },
             ..Default::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(ann: &[(&str, &str)]) -> Namespace {
+        fixtures::namespace(ann, false)
     }
 
     #[test]

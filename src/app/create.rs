@@ -157,15 +157,10 @@ async fn make(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -> Resu
                 }
                 progress("finishing an interrupted create");
             }
+            let had = |key: &str| existing.metadata.annotations.as_ref().and_then(|a| a.get(key)).cloned();
             // Re-apply keeps the expiry unless a new TTL was asked for.
             if opts.ttl.is_none() {
-                spec.expires_at = existing
-                    .metadata
-                    .annotations
-                    .as_ref()
-                    .and_then(|a| a.get(ANN_EXPIRES))
-                    .and_then(|t| t.parse().ok())
-                    .or(spec.expires_at);
+                spec.expires_at = had(ANN_EXPIRES).and_then(|t| t.parse().ok()).or(spec.expires_at);
             }
             // Server-side apply drops what kubenv applied before and leaves out now, so the
             // user's earlier labels and annotations are carried over (new values win).
@@ -183,16 +178,11 @@ async fn make(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -> Resu
                 }
             }
             if opts.team.is_none() {
-                spec.team = existing
-                    .metadata
-                    .annotations
-                    .as_ref()
-                    .and_then(|a| a.get(ANN_TEAM))
-                    .cloned();
+                spec.team = had(ANN_TEAM);
             }
             if opts.template.is_none()
-                && let Some(t) = existing.metadata.annotations.as_ref().and_then(|a| a.get(ANN_TEMPLATE))
-                && let Ok((n, t)) = policy.template(Some(t))
+                && let Some(t) = had(ANN_TEMPLATE)
+                && let Ok((n, t)) = policy.template(Some(&t))
             {
                 spec.template_name = n.to_string();
                 spec.template = t.clone();

@@ -111,13 +111,7 @@ pub(crate) async fn wake_up(host: &Host, env: &Environment, progress: Progress<'
 async fn record(host: &Host, env: &Environment, action: &str, what: String) {
     let actor = host.identity().await.map(|i| i.name).unwrap_or_default();
     let message = format!("{actor}: {what}");
-    let a = Action {
-        env: &env.name,
-        namespace: &env.namespace,
-        action,
-        actor: &actor,
-        message,
-    };
+    let a = Action::on(env, action, &actor, message);
     audit::record(host, &a, Trail::BOTH).await;
 }
 
@@ -175,13 +169,7 @@ async fn remove(host: &Host, opts: &DeleteOptions) -> Result<Option<Environment>
     authorize(host, &env, Change::Delete).await?;
     let actor = host.identity().await?.name;
     let message = format!("{actor} deleted environment {}", env.name);
-    let action = Action {
-        env: &env.name,
-        namespace: &env.namespace,
-        action: "delete",
-        actor: &actor,
-        message,
-    };
+    let action = Action::on(&env, "delete", &actor, message);
     let (removed, _) = futures::join!(
         Backend::for_env(&env).remove(host, &env),
         audit::record(host, &action, Trail::BOTH)
@@ -223,13 +211,7 @@ async fn extend_inner(host: &Host, opts: &ExtendOptions) -> Result<Environment> 
         env.name,
         env.expires_at.map(|t| t.to_string()).as_deref().unwrap_or("never")
     );
-    let a = Action {
-        env: &env.name,
-        namespace: &env.namespace,
-        action: "extend",
-        actor: &actor,
-        message,
-    };
+    let a = Action::on(&env, "extend", &actor, message);
     let stamp = expires.to_string();
     let kv = [(ANN_EXPIRES, Some(stamp.as_str()))];
     let (r, _) = futures::join!(

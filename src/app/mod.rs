@@ -87,13 +87,7 @@ pub async fn touch(host: &Host, env: &Environment, action: &str) -> Result<()> {
     let actor = host.identity().await?.name;
     let now = now_stamp().to_string();
     let message = format!("{actor} used environment {} ({action})", env.name);
-    let a = Action {
-        env: &env.name,
-        namespace: &env.namespace,
-        action,
-        actor: &actor,
-        message,
-    };
+    let a = Action::on(env, action, &actor, message);
     let kv = [(ANN_LAST_ACTIVITY, Some(now.as_str()))];
     let (r, _) = futures::join!(
         annotate_all(host, &env.namespace, &kv),

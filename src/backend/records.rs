@@ -365,7 +365,7 @@ pub async fn environment_namespaces(host: &Host) -> Result<Vec<(String, String)>
 mod tests {
     use super::*;
     use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta, Time};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
     use kube::core::{ObjectList, TypeMeta};
     use std::collections::BTreeMap;
 
@@ -426,19 +426,7 @@ mod tests {
     }
 
     fn ns(ann: &[(&str, &str)], terminating: bool) -> Namespace {
-        Namespace {
-            metadata: ObjectMeta {
-                name: Some("env-a".into()),
-                labels: Some(BTreeMap::from([
-                    (LABEL_MANAGED_BY.to_string(), MANAGED_BY.to_string()),
-                    (LABEL_ENV.to_string(), "a".to_string()),
-                ])),
-                annotations: Some(ann.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
-                deletion_timestamp: terminating.then(|| Time("2029-01-01T00:00:00Z".parse().unwrap())),
-                ..Default::default()
-            },
-            ..Default::default()
-        }
+        crate::environment::fixtures::namespace(ann, terminating)
     }
 
     /// The slim types read everything list shows, and skip the rest (managedFields).
