@@ -8,11 +8,10 @@ pub mod admin;
 pub mod audit;
 pub mod cluster;
 pub mod completion;
-pub mod config;
 pub mod cost;
 pub mod env;
 pub mod error;
-pub mod kubeconfig;
+pub mod local;
 pub mod names;
 pub mod policy;
 pub mod quantity;
@@ -22,3 +21,5 @@ pub mod token;
 pub mod version;
 
 pub use error::{Error, Result};
+/// The old paths of the local-state modules.
+pub use local::{config, kubeconfig};

@@ -23,7 +23,7 @@ fn main() {
     }
     let matches = cmd.get_matches();
     let mut cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    let config = match kubenv::config::load() {
+    let config = match kubenv::local::config::load() {
         Ok(c) => c,
         Err(e) => {
             output::Output::new(cli.global.output.clone(), cli.global.quiet, cli.global.verbose).error(&e.to_string());
@@ -38,7 +38,7 @@ fn main() {
             Err(why) => {
                 let e = kubenv::Error::InvalidInput(format!(
                     "output {o:?} from {} or KUBENV_OUTPUT: {why}",
-                    kubenv::config::path().display()
+                    kubenv::local::config::path().display()
                 ));
                 output::Output::new(cli.global.output.clone(), false, 0).error(&e.to_string());
                 std::process::exit(e.exit_code());
@@ -58,7 +58,7 @@ fn main() {
                     r = cli::run(cli, config) => match r {
                         Ok(code) => code,
                         Err(e) => {
-                            out.error(&e.to_string());
+                            out.error(&e.hint().map_or_else(|| e.to_string(), |hint| format!("{e}; {hint}")));
                             e.exit_code()
                         }
                     },
