@@ -2,7 +2,7 @@
 //! `kube::Client` with timeouts, and who the caller is.
 
 use crate::error::{Endpoint, Error, Result};
-use crate::kubeconfig;
+use crate::local::{self, kubeconfig};
 use base64::Engine;
 use kube::api::{Api, DynamicObject, PostParams};
 use kube::config::{Cluster, KubeConfigOptions, Kubeconfig};
@@ -47,48 +47,29 @@ pub const FIELD_MANAGER: &str = "kubenv";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Loads the merged kubeconfig the way kubectl does: files that do not exist in a
-/// KUBECONFIG list are skipped; an explicit --kubeconfig must exist.
+/// KUBECONFIG list are skipped; an explicit --kubeconfig must exist. Each file is read
+/// through kubenv's model ([`kubeconfig::read_for_connection`]) and handed to the kube
+/// client in kube's types.
 pub fn load_kubeconfig(opts: &HostOptions) -> Result<(Kubeconfig, Vec<PathBuf>)> {
     let paths = kubeconfig::paths(opts.kubeconfig.as_deref());
     let mut merged: Option<Kubeconfig> = None;
     for p in &paths {
-        let text = match std::fs::read_to_string(p) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && opts.kubeconfig.is_none() => {
-                continue;
-            }
-            Err(e) => {
-                return Err(Error::Kubeconfig {
-                    path: p.clone(),
-                    message: format!("cannot read it ({e}); pass --kubeconfig with a readable file"),
-                });
-            }
-        };
-        let kc = if text.trim().is_empty() {
-            Kubeconfig::default()
-        } else {
-            Kubeconfig::from_yaml(&text).map_err(|e| Error::Kubeconfig {
-                path: p.clone(),
-                message: format!(
-                    "is not a valid kubeconfig ({}); fix the file or point --kubeconfig/KUBECONFIG at a valid one",
-                    crate::error::root_cause(&e)
-                ),
-            })?
+        let kc = match kubeconfig::read_for_connection(p) {
+            Ok(kc) => kc,
+            Err(e) if e.is_not_found() && opts.kubeconfig.is_none() => continue,
+            Err(e) => return Err(e.into()),
         };
         let kc = absolutize(kc, p);
         merged = Some(match merged {
             None => kc,
-            Some(m) => m.merge(kc).map_err(|e| Error::Kubeconfig {
+            Some(m) => m.merge(kc).map_err(|source| local::Error::Unmergeable {
                 path: p.clone(),
-                message: e.to_string(),
+                source,
             })?,
         });
     }
-    let kc = merged.ok_or_else(|| Error::Kubeconfig {
+    let kc = merged.ok_or_else(|| local::Error::NoKubeconfig {
         path: paths.first().cloned().unwrap_or_default(),
-        message: "no kubeconfig found; set KUBECONFIG, pass --kubeconfig, or get one from your platform team \
-                  (for a local cluster: scripts/controlplane.sh up)"
-            .into(),
     })?;
     Ok((kc, paths))
 }

@@ -28,7 +28,7 @@ pub fn context_names(kubeconfig: Option<&Path>) -> Vec<String> {
 fn cache_file(opts: &HostOptions) -> PathBuf {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (&opts.kubeconfig, &opts.context, std::env::var_os("KUBECONFIG")).hash(&mut h);
-    crate::token::cache_dir()
+    crate::local::token_cache::cache_dir()
         .with_file_name("completion")
         .join(format!("environments-{:016x}", h.finish()))
 }

@@ -211,7 +211,7 @@ impl Environment {
         };
         let status = status(terminating, guardrails, expired, asleep);
         Some(Environment {
-            context: crate::kubeconfig::context_name(&name),
+            context: crate::local::kubeconfig::context_name(&name),
             name,
             namespace: meta.name.clone().unwrap_or_default(),
             owner: ann.get(ANN_OWNER).cloned(),

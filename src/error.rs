@@ -117,6 +117,11 @@ pub enum Error {
     #[error("kubeconfig {path}: {message}")]
     Kubeconfig { path: PathBuf, message: String },
 
+    /// Reading or writing local state: the kubeconfig files, the token cache, the personal
+    /// config. [`Error::hint`] has the command-line advice.
+    #[error("{0}")]
+    Local(#[source] Box<crate::local::Error>),
+
     #[error("interrupted; nothing is left half-made that a re-run of the same command will not finish")]
     Interrupted,
 
@@ -140,6 +145,12 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<crate::local::Error> for Error {
+    fn from(e: crate::local::Error) -> Self {
+        Error::Local(Box::new(e))
+    }
+}
 
 impl Error {
     pub fn exit_code(&self) -> i32 {
@@ -170,6 +181,36 @@ impl Error {
                 _ => exit::FAILURE,
             },
             Error::Io { .. } | Error::Other(_) | Error::UnsupportedServer { .. } => exit::FAILURE,
+            Error::Local(e) => {
+                use crate::local::Error as L;
+                match **e {
+                    // A kubeconfig the user has to fix or replace, or a config value: usage.
+                    L::Unreadable { .. }
+                    | L::NotYaml { .. }
+                    | L::NotAKubeconfig { .. }
+                    | L::Malformed { .. }
+                    | L::Unmergeable { .. }
+                    | L::NoKubeconfig { .. }
+                    | L::ReadOnly { .. }
+                    | L::Write { .. }
+                    | L::Lock { .. }
+                    | L::ConfigMalformed { .. }
+                    | L::ConfigVariable { .. } => exit::USAGE,
+                    // The machine's side: folders, the cache, serialization.
+                    L::CreateDir { .. } | L::Serialize { .. } | L::CacheWrite { .. } | L::ConfigUnreadable { .. } => {
+                        exit::FAILURE
+                    }
+                }
+            }
+        }
+    }
+
+    /// What to do about it on the command line, for the CLI to show after the message
+    /// (`{message}; {hint}`). The library's messages never name flags.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Local(e) => e.hint().map(str::to_string),
+            _ => None,
         }
     }
 

@@ -11,17 +11,17 @@
 //!   the namespace backend behind it, and the records every kind shares.
 //! - the model and rules: [`environment`], [`policy`], [`names`], [`schedule`], [`quantity`].
 //! - the edges: [`cluster`] (the host API, with one deadline per command and retries),
-//!   [`audit`] (the trail), [`token`], [`kubeconfig`] and [`config`] (local state).
+//!   [`audit`] (the trail), [`token`] (minting), [`local`] (the kubeconfig, the token cache
+//!   and the personal config: all that kubenv keeps on the user's machine).
 
 pub mod app;
 pub mod audit;
 pub mod backend;
 pub mod cluster;
 pub mod completion;
-pub mod config;
 pub mod environment;
 pub mod error;
-pub mod kubeconfig;
+pub mod local;
 pub mod names;
 pub mod policy;
 pub mod quantity;

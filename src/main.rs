@@ -23,10 +23,10 @@ fn main() {
     }
     let matches = cmd.get_matches();
     let mut cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    let config = match kubenv::config::load() {
+    let config = match kubenv::local::config::load() {
         Ok(c) => c,
         Err(e) => {
-            output::Output::new(cli.global.output.clone(), cli.global.quiet, cli.global.verbose).error(&e.to_string());
+            output::Output::new(cli.global.output.clone(), cli.global.quiet, cli.global.verbose).failure(&e);
             std::process::exit(e.exit_code());
         }
     };
@@ -38,9 +38,9 @@ fn main() {
             Err(why) => {
                 let e = kubenv::Error::InvalidInput(format!(
                     "output {o:?} from {} or KUBENV_OUTPUT: {why}",
-                    kubenv::config::path().display()
+                    kubenv::local::config::path().display()
                 ));
-                output::Output::new(cli.global.output.clone(), false, 0).error(&e.to_string());
+                output::Output::new(cli.global.output.clone(), false, 0).failure(&e);
                 std::process::exit(e.exit_code());
             }
         }
@@ -60,7 +60,7 @@ fn main() {
                         // A reader that stopped reading (`kubenv list | head`) is not a failure.
                         Err(kubenv::Error::OutputClosed) => kubenv::error::exit::OK,
                         Err(e) => {
-                            out.error(&e.to_string());
+                            out.failure(&e);
                             e.exit_code()
                         }
                     },
@@ -80,7 +80,7 @@ fn main() {
                             }
                         }
                     } => {
-                        out.error(&kubenv::Error::Interrupted.to_string());
+                        out.failure(&kubenv::Error::Interrupted);
                         kubenv::error::exit::INTERRUPTED
                     }
                 }

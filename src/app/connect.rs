@@ -8,7 +8,7 @@ use crate::backend::{Backend, records};
 use crate::cluster::Host;
 use crate::environment::{Environment, Status};
 use crate::error::{Error, Result};
-use crate::kubeconfig::{self, EnvEntry};
+use crate::local::kubeconfig::{self, EnvEntry};
 use crate::names::EnvName;
 use crate::token::DEFAULT_TOKEN_TTL;
 use serde_json::json;

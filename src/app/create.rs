@@ -64,7 +64,7 @@ pub struct Created {
 pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -> Result<Created> {
     if opts.connect.is_some() {
         // A kubeconfig we could not write would leave an environment nobody connected to.
-        crate::kubeconfig::preflight(&host.paths)?;
+        crate::local::kubeconfig::preflight(&host.paths)?;
     }
     let mut made = host
         .deadline("the environment to be created", make(host, opts, progress))

@@ -140,7 +140,7 @@ pub async fn delete(host: &Host, opts: &DeleteOptions, progress: Progress<'_>) -
     let env = host.deadline("the delete", remove(host, opts)).await;
     // Whatever happened to it, a context for an environment that is gone is stale.
     if matches!(env, Ok(_) | Err(Error::NotFound { .. })) {
-        crate::kubeconfig::remove_env(&host.paths, &opts.name)?;
+        crate::local::kubeconfig::remove_env(&host.paths, &opts.name)?;
         crate::token::remove_cached_for(&opts.name);
     }
     let env = env?;

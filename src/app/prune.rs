@@ -4,7 +4,7 @@
 
 use crate::cluster::{self, HostOptions};
 use crate::error::Result;
-use crate::kubeconfig::{self, KubenvContext};
+use crate::local::kubeconfig::{self, KubenvContext};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;

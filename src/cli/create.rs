@@ -93,7 +93,7 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
             ttl: cfg.ttl.as_deref().map(parse_duration).transpose().map_err(|e| {
                 kubenv::Error::InvalidInput(format!(
                     "ttl in {} or KUBENV_TTL: {e}",
-                    kubenv::config::path().display()
+                    kubenv::local::config::path().display()
                 ))
             })?,
         },

@@ -129,7 +129,7 @@ pub struct Ctx {
     pub out: Output,
     pub global: Global,
     /// Personal defaults (config file and KUBENV_* variables); flags win over them.
-    pub config: kubenv::config::UserConfig,
+    pub config: kubenv::local::config::UserConfig,
 }
 
 impl Ctx {
@@ -162,7 +162,7 @@ impl Ctx {
     }
 }
 
-pub async fn run(cli: Cli, config: kubenv::config::UserConfig) -> Result<i32> {
+pub async fn run(cli: Cli, config: kubenv::local::config::UserConfig) -> Result<i32> {
     if cli.global.output == Format::Markdown && !matches!(cli.command, Command::Get(_) | Command::Create(_)) {
         return Err(Error::InvalidInput(
             "-o markdown is for `kubenv get` and `kubenv create`; use -o json or -o yaml here".into(),

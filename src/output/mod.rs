@@ -270,6 +270,12 @@ impl Output {
         }
     }
 
+    /// An error as the user reads it: what went wrong and what to do, then (for what a flag
+    /// fixes) the flag.
+    pub fn failure(&self, e: &Error) {
+        self.error(&e.hint().map_or_else(|| e.to_string(), |hint| format!("{e}; {hint}")));
+    }
+
     pub fn error(&self, msg: &str) {
         let _ = writeln!(std::io::stderr(), "{} {msg}", self.paint("error:", "31;1"));
     }

@@ -2,7 +2,8 @@
 //! path with KUBENV_CONFIG). Environment variables KUBENV_TEAM, KUBENV_TEMPLATE, KUBENV_TTL,
 //! KUBENV_OUTPUT and KUBENV_SWITCH_CONTEXT override the file; flags override both.
 
-use crate::error::{Error, Result};
+use super::Error;
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -26,6 +27,8 @@ pub struct UserConfig {
     pub switch_context: Option<bool>,
 }
 
+/// Where the personal config is: `$KUBENV_CONFIG`, else `kubenv/config.yaml` in the
+/// platform's config dir.
 pub fn path() -> PathBuf {
     match std::env::var_os("KUBENV_CONFIG") {
         Some(p) if !p.is_empty() => PathBuf::from(p),
@@ -41,14 +44,12 @@ pub fn load() -> Result<UserConfig> {
     let p = path();
     let mut c = match std::fs::read_to_string(&p) {
         Ok(t) if t.trim().is_empty() => UserConfig::default(),
-        Ok(t) => serde_saphyr::from_str(&t).map_err(|e| {
-            Error::InvalidInput(format!(
-                "config file {} is malformed: {e}; fix or remove it",
-                p.display()
-            ))
+        Ok(t) => serde_saphyr::from_str(&t).map_err(|source| Error::ConfigMalformed {
+            path: p.clone(),
+            source: Box::new(source),
         })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => UserConfig::default(),
-        Err(e) => return Err(Error::io(format!("reading config file {}", p.display()), e)),
+        Err(source) => return Err(Error::ConfigUnreadable { path: p, source }.into()),
     };
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     if let Some(v) = var("KUBENV_TEAM") {
@@ -67,10 +68,13 @@ pub fn load() -> Result<UserConfig> {
         c.switch_context = Some(match v.to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" => true,
             "0" | "false" | "no" => false,
-            other => {
-                return Err(Error::InvalidInput(format!(
-                    "KUBENV_SWITCH_CONTEXT={other:?}: use true or false"
-                )));
+            _ => {
+                return Err(Error::ConfigVariable {
+                    var: "KUBENV_SWITCH_CONTEXT",
+                    value: v,
+                    expected: "use true or false",
+                }
+                .into());
             }
         });
     }
