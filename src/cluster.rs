@@ -122,7 +122,8 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         None => {
             return Err(Error::Kubeconfig {
                 path: first,
-                message: "has no current context; pass --context NAME or run `kubectl config use-context NAME`".into(),
+                message: "has no current context".into(),
+                hint: Some("pass --context NAME, or run `kubectl config use-context NAME`"),
             });
         }
     };
@@ -134,6 +135,7 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         .ok_or_else(|| Error::Kubeconfig {
             path: first.clone(),
             message: format!("has no context {context:?}; see `kubectl config get-contexts`"),
+            hint: None,
         })?;
     // In an environment's context, act on the host cluster it was made from.
     let (context, ctx) = match kubeconfig::host_context_of(&kc, &context) {
@@ -146,9 +148,11 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
             match (host, host_ctx) {
                 (Some(h), Some(c)) => (h, c),
                 _ => {
-                    return Err(Error::InvalidInput(format!(
-                        "the context {context:?} was made by kubenv and its host context is gone; pass --context HOST"
-                    )));
+                    return Err(Error::Kubeconfig {
+                        path: first.clone(),
+                        message: format!("the context {context:?} was made by kubenv and its host context is gone"),
+                        hint: Some("pass --context HOST"),
+                    });
                 }
             }
         }
@@ -162,11 +166,13 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         .ok_or_else(|| Error::Kubeconfig {
             path: first.clone(),
             message: format!("context {context:?} names cluster {cluster_name:?}, which is not in the file"),
+            hint: None,
         })?;
     if let Some(path) = cluster.certificate_authority.take() {
         let pem = std::fs::read(&path).map_err(|e| Error::Kubeconfig {
             path: first.clone(),
             message: format!("cluster {cluster_name:?}: cannot read certificate-authority {path}: {e}"),
+            hint: None,
         })?;
         cluster.certificate_authority_data = Some(base64::engine::general_purpose::STANDARD.encode(pem));
     }
@@ -181,6 +187,7 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         .map_err(|e| Error::Kubeconfig {
             path: first.clone(),
             message: format!("context {context:?}: {}", crate::error::root_cause(&e)),
+            hint: None,
         })?;
     let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
     // Lets an API server's audit log attribute every request to one kubenv process.
@@ -196,6 +203,7 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
     let client = build_client(config, deadline).map_err(|e| Error::Kubeconfig {
         path: first,
         message: format!("context {context:?}: {}", crate::error::root_cause(&e)),
+        hint: None,
     })?;
     Ok(Host {
         client,
@@ -220,6 +228,7 @@ fn connect_in_cluster(opts: &HostOptions, paths: Vec<PathBuf>) -> Result<Host> {
     let bad = |e: &(dyn std::error::Error + 'static)| Error::Kubeconfig {
         path: PathBuf::from("/var/run/secrets/kubernetes.io/serviceaccount"),
         message: format!("in-cluster configuration: {}", crate::error::root_cause(e)),
+        hint: None,
     };
     let mut config = kube::Config::incluster().map_err(|e| bad(&e))?;
     let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);

@@ -43,7 +43,7 @@ pub enum Error {
     #[error("environment {name:?} already exists and belongs to {owner}; pick another name")]
     OwnedByOther { name: String, owner: String },
 
-    #[error("environment {name:?} already exists (yours); pass --if-not-exists to re-apply its guardrails and exit 0")]
+    #[error("environment {name:?} already exists (yours)")]
     AlreadyYours { name: String },
 
     #[error("namespace {namespace:?} already exists and is not managed by kubenv; pick another name")]
@@ -80,13 +80,11 @@ pub enum Error {
 
     #[error(
         "the API server at {server} is not available (HTTP {code}: {message}) and kept failing until the deadline; \
-         re-run the same command once it recovers (it converges), or raise --timeout"
+         re-run the same command once it recovers (it converges)"
     )]
     Unavailable { server: String, code: u16, message: String },
 
-    #[error(
-        "timed out after {seconds}s waiting for {what}; re-run the same command to continue (it converges), or raise --timeout"
-    )]
+    #[error("timed out after {seconds}s waiting for {what}; re-run the same command to continue (it converges)")]
     Timeout { what: String, seconds: u64 },
 
     #[error(
@@ -101,7 +99,7 @@ pub enum Error {
 
     #[error(
         "environment {name:?} is not ready after {seconds}s: waiting for {what}{why}; \
-         see `kubectl -n {namespace} get pods,events`, or give it longer with --wait-timeout"
+         see `kubectl -n {namespace} get pods,events`"
     )]
     NotReady {
         name: String,
@@ -114,8 +112,14 @@ pub enum Error {
     #[error("cannot run {command:?}: {message}; check the command name and that it is on PATH")]
     CommandNotRun { command: String, message: String },
 
+    /// A kubeconfig without what the command needs (a context, a cluster, a file it names).
     #[error("kubeconfig {path}: {message}")]
-    Kubeconfig { path: PathBuf, message: String },
+    Kubeconfig {
+        path: PathBuf,
+        message: String,
+        /// What a flag would change, for the command line to add.
+        hint: Option<&'static str>,
+    },
 
     /// Reading or writing local state: the kubeconfig files, the token cache, the personal
     /// config. [`Error::hint`] has the command-line advice.
@@ -208,8 +212,14 @@ impl Error {
     /// What to do about it on the command line, for the CLI to show after the message
     /// (`{message}; {hint}`). The library's messages never name flags.
     pub fn hint(&self) -> Option<String> {
+        let fixed = |s: &str| Some(s.to_string());
         match self {
             Error::Local(e) => e.hint().map(str::to_string),
+            Error::Kubeconfig { hint, .. } => hint.map(str::to_string),
+            Error::AlreadyYours { .. } => fixed("pass --if-not-exists to re-apply its guardrails and exit 0"),
+            Error::Unavailable { .. } | Error::Timeout { .. } => fixed("or raise --timeout"),
+            Error::NotReady { .. } => fixed("or give it longer with --wait-timeout"),
+            Error::Policy(crate::policy::Error::TtlTooLong { max, .. }) => Some(format!("ask for at most --ttl {max}")),
             _ => None,
         }
     }

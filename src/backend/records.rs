@@ -13,9 +13,9 @@ use k8s_openapi::api::core::v1::{Namespace, ResourceQuota};
 use kube::Resource;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 
-/// Looks up one environment. Unmanaged namespaces are refused (exit 5) whatever their name.
+/// Looks up one environment (its name checked where it was typed: [`crate::names::EnvName`]).
+/// Unmanaged namespaces are refused (exit 5) whatever their name.
 pub async fn get(host: &Host, name: &str) -> Result<Environment> {
-    namespace_for(name, "")?;
     // One round trip: find it by its labels, no need to read the policy for the prefix.
     let sel = ListParams::default().labels(&format!("{},{LABEL_ENV}={name}", managed_selector()));
     let ns_api: Api<Namespace> = Api::all(host.client.clone());

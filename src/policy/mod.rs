@@ -39,7 +39,7 @@ pub enum Error {
     MissingKey,
     #[error("unknown template {name:?}; available: {} (see `kubenv templates`)", known.join(", "))]
     UnknownTemplate { name: String, known: Vec<String> },
-    #[error("TTL {asked} is longer than the policy maximum {max}; ask for at most --ttl {max}")]
+    #[error("TTL {asked} is longer than the policy maximum {max}")]
     TtlTooLong { asked: String, max: String },
     #[error("team {team:?} is not allowed by the policy; allowed teams: {}", allowed.join(", "))]
     TeamNotAllowed { team: String, allowed: Vec<String> },
