@@ -27,12 +27,14 @@ K8S_VERSION=v1.36.3
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
 VCLUSTER_VERSION=v0.30.0
+KINE_VERSION=v0.14.4
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${KUBENV_CACHE:-$HOME/.cache/kubenv}
 K8S_BIN=$CACHE/kubernetes-$K8S_VERSION
 ETCD_BIN=$CACHE/etcd-$ETCD_VERSION
 KWOK_BIN=$CACHE/kwok-$KWOK_VERSION
 VCLUSTER_BIN=$CACHE/vcluster-$VCLUSTER_VERSION
+KINE_BIN=$CACHE/kine-$KINE_VERSION
 STATE_LINK=${KUBENV_CP_STATE:-$CACHE/current}
 
 log() { printf 'controlplane: %s\n' "$*" >&2; }
@@ -52,6 +54,7 @@ have_k8s() { [ -x "$K8S_BIN/kube-apiserver" ] && [ -x "$K8S_BIN/kube-controller-
 have_etcd() { [ -x "$ETCD_BIN/etcd" ]; }
 have_kwok() { [ -x "$KWOK_BIN/kwok" ] && [ -s "$KWOK_BIN/stages.yaml" ] && [ -s "$KWOK_BIN/portforwards-crd.yaml" ]; }
 have_vcluster() { [ -x "$VCLUSTER_BIN/vcluster" ] && [ -s "$VCLUSTER_BIN/values.json" ]; }
+have_kine() { [ -x "$KINE_BIN/kine" ]; }
 
 install_packages() {
   local need=()
@@ -66,7 +69,7 @@ install_packages() {
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
   fi
-  if ! have_k8s || ! have_etcd || ! have_kwok || ! have_vcluster; then
+  if ! have_k8s || ! have_etcd || ! have_kwok || ! have_vcluster || ! have_kine; then
     command -v go >/dev/null || die "go is needed once, to build the test cluster from Go modules: install Go 1.26 (https://go.dev/dl) and re-run"
     local v
     v=$(go env GOVERSION | sed 's/^go//')
@@ -85,7 +88,7 @@ go_build() { # module-dir out-dir ldflags packages...
   (
     cd "$HERE/controlplane/$mod"
     # Go 1.27's encoding/json/v2 experiment breaks the server's OpenAPI document; keep it off.
-    export CGO_ENABLED=0 GOFLAGS=-mod=readonly GOEXPERIMENT=nojsonv2
+    export CGO_ENABLED=${GO_CGO:-0} GOFLAGS=-mod=readonly GOEXPERIMENT=nojsonv2
     go build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp/" "$@" >&2
   )
   rm -rf "$out"
@@ -148,6 +151,15 @@ build_bins() {
     "$VCLUSTER_BIN/values" >"$VCLUSTER_BIN/values.json"
     rm -f "$VCLUSTER_BIN/values"
     log "built vcluster in $(($(date +%s) - t0))s"
+  fi
+  if ! have_kine; then
+    # kine, as in the vcluster image (rancher/kine): the etcd API over SQLite, which the syncer
+    # runs for its default backing store. SQLite is C: this one build needs cgo and a C compiler.
+    command -v cc >/dev/null || die "a C compiler (cc) is needed once, to build kine's SQLite"
+    log "building kine $KINE_VERSION from Go modules (cgo, for SQLite)"
+    t0=$(date +%s)
+    GO_CGO=1 CGO_CFLAGS="-DSQLITE_ENABLE_DBSTAT_VTAB=1 -DSQLITE_USE_ALLOCA=1" go_build kine "$KINE_BIN" "" github.com/k3s-io/kine
+    log "built kine in $(($(date +%s) - t0))s"
   fi
 }
 
@@ -358,7 +370,7 @@ cmd_up() {
     --server-address "127.0.0.1:$kwok_port" >"$dir/kwok.log" 2>&1 &
   echo $! >"$dir/kwok.pid"
   # The kubelet of the virtual clusters' pods: runs the vcluster syncer for each (see the script).
-  python3 "$HERE/controlplane/vcluster-pods.py" "$dir" "$K8S_BIN" "$ETCD_BIN" "$VCLUSTER_BIN" >"$dir/vcpods.log" 2>&1 &
+  python3 "$HERE/controlplane/vcluster-pods.py" "$dir" "$K8S_BIN" "$ETCD_BIN" "$VCLUSTER_BIN" "$KINE_BIN" >"$dir/vcpods.log" 2>&1 &
   echo $! >"$dir/vcpods.pid"
 
   local n
@@ -409,7 +421,7 @@ case "${1:-}" in
   install) install_packages; build_bins ;;
   up) shift; cmd_up "${1:-}" ;;
   env) shift; d=$(resolve_dir "${1:-}"); echo "export KUBECONFIG=$d/admin.kubeconfig" ;;
-  versions) printf 'kubernetes %s\netcd %s\nkwok %s\nvcluster %s\n' "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" "$VCLUSTER_VERSION" ;;
+  versions) printf 'kubernetes %s\netcd %s\nkwok %s\nvcluster %s\nkine %s\n' "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" "$VCLUSTER_VERSION" "$KINE_VERSION" ;;
   down)
     shift; d=$(resolve_dir "${1:-}")
     stop_dir "$d"

@@ -12,7 +12,9 @@
 # loft.sh/paused annotations, the synced pods deleted) and checks that the syncer and its
 # kube-apiserver are gone; resumes and checks the objects are back; deletes it all.
 #
-# Env: VC_NS (vc-smoke), VC_NAME (smoke), VC_PORT (18443), VC_KEEP=1 keeps it at the end.
+# Env: VC_NS (vc-smoke), VC_NAME (smoke), VC_PORT (18443), VC_KEEP=1 keeps it at the end,
+# VC_STORE: embedded (the chart's default backing store: kine on SQLite in the pod's volume) or
+# etcd (an external etcd, which the pod runner provides at 127.0.0.1:2379 in the pod).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -52,15 +54,20 @@ until_ok() { # seconds what command...
 }
 
 # --- the vcluster's config: the chart's values with ours merged in, as `helm install` does ---
-# Ours: the "external etcd" the pod runner provides on 127.0.0.1:2379 of the pod (TLS files at
-# /etcd-tls); a volume claim for /data, so the chart renders a StatefulSet (with external etcd
-# and no claim it renders a Deployment); the OSS image; no volume-snapshot rules (they need a
-# ClusterRole); no telemetry.
+# Ours: the backing store (VC_STORE); a volume claim for /data even with an external etcd, so
+# the chart renders a StatefulSet (with external etcd and no claim it renders a Deployment); the
+# OSS image; no volume-snapshot rules (they need a ClusterRole); no telemetry.
+STORE=${VC_STORE:-embedded}
+case "$STORE" in
+  embedded) BACKING='{}' ;;
+  etcd) BACKING='{"etcd": {"external": {"enabled": true, "endpoint": "127.0.0.1:2379",
+      "tls": {"caFile": "/etcd-tls/ca.crt", "certFile": "/etcd-tls/client.crt", "keyFile": "/etcd-tls/client.key"}}}}' ;;
+  *) echo "VC_STORE: embedded or etcd" >&2; exit 2 ;;
+esac
 cat >"$WORK/values.json" <<EOF
 {
   "controlPlane": {
-    "backingStore": {"etcd": {"external": {"enabled": true, "endpoint": "127.0.0.1:2379",
-      "tls": {"caFile": "/etcd-tls/ca.crt", "certFile": "/etcd-tls/client.crt", "keyFile": "/etcd-tls/client.key"}}}},
+    "backingStore": $BACKING,
     "statefulSet": {
       "image": {"registry": "ghcr.io", "repository": "loft-sh/vcluster-oss", "tag": "$CHART_VERSION"},
       "persistence": {"volumeClaim": {"enabled": true}}
@@ -304,7 +311,7 @@ host_pods_running() { # N: pods synced from the virtual cluster, Running in the 
     --field-selector=status.phase=Running -o name | wc -l)" -ge "$1" ]
 }
 
-say "vcluster $VERSION: namespace $NS, name $NAME, objects in $WORK/vcluster.yaml"
+say "vcluster $VERSION ($STORE backing store): namespace $NS, name $NAME, objects in $WORK/vcluster.yaml"
 T0=$(now)
 "${k[@]}" create namespace "$NS" >/dev/null
 "${k[@]}" -n "$NS" create secret generic "vc-config-$NAME" --from-file=config.yaml="$WORK/config.yaml" \

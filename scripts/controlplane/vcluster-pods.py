@@ -19,8 +19,8 @@ as the pod's container would:
     NAMESPACE, and KUBECONFIG: the host API with a token of the pod's ServiceAccount from the
     TokenRequest API, bound to the pod (the rights of the vcluster's Role, as in a real pod);
   * with an etcd (the cached etcd binary, TLS) on 127.0.0.1:2379 of the pod's network namespace,
-    the "external etcd" of the vcluster config; its data dir belongs to the vcluster (the
-    StatefulSet), so it survives pause/resume and goes away with the StatefulSet.
+    for a vcluster config with an "external etcd" there; its data dir belongs to the vcluster
+    (the StatefulSet), so it survives pause/resume and goes away with the StatefulSet.
 
 It also plays the test cluster's volume provisioner for those pods' claims (hostPath
 PersistentVolumes in the state dir, bound in advance; deleted once released), and removes a
@@ -30,7 +30,11 @@ The syncer is restarted with a back-off when it exits while its pod exists (rest
 Always); it is stopped (SIGTERM to its process group, SIGKILL after the grace period, then any
 process left in its network namespace) when the pod is deleted or leaves its node.
 
-Usage: vcluster-pods.py STATE_DIR K8S_BIN ETCD_BIN VCLUSTER_BIN     (runs until SIGTERM)
+The vcluster config decides the backing store, as in a real pod: the default embedded database
+runs kine (KINE_BIN, mounted over /usr/local/bin as in the image) on SQLite in /data; an external
+etcd at 127.0.0.1:2379 is the etcd above.
+
+Usage: vcluster-pods.py STATE_DIR K8S_BIN ETCD_BIN VCLUSTER_BIN [KINE_BIN]   (runs until SIGTERM)
 """
 import base64
 import ctypes
@@ -175,8 +179,9 @@ mount -o remount,bind,ro /binaries
 mount --bind "$RUN/pki" /pki
 mount --bind "$RUN/config" /var/lib/vcluster
 mount --bind "$VCDIR/etcd-tls" /etcd-tls
+if [ -n "$KINE_BIN" ]; then mount --bind "$KINE_BIN" /usr/local/bin; fi
 while [ ! -e "$RUN/net-ready" ]; do sleep 0.05; done
-"$ETCD_BIN/etcd" --name vcluster --data-dir "$VCDIR/etcd" \
+[ -z "$START_ETCD" ] || "$ETCD_BIN/etcd" --name vcluster --data-dir "$VCDIR/etcd" \
   --listen-client-urls https://127.0.0.1:2379 --advertise-client-urls https://127.0.0.1:2379 \
   --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
   --initial-cluster vcluster=http://127.0.0.1:2380 \
@@ -293,8 +298,11 @@ class PodRun:
         for p in ("pki", "config", "home"):
             os.makedirs(os.path.join(self.run, p), exist_ok=True)
         self.data = self.data_dir()
+        config = base64.b64decode(sec["data"]["config.yaml"])
         with open(os.path.join(self.run, "config", "config.yaml"), "wb") as f:
-            f.write(base64.b64decode(sec["data"]["config.yaml"]))
+            f.write(config)
+        # the etcd only for a config that names it
+        self.start_etcd = b"127.0.0.1:2379" in config or b"localhost:2379" in config
         kc = os.path.join(self.run, "host.kubeconfig")
         with open(kc, "w") as f:
             f.write(f"""apiVersion: v1
@@ -361,7 +369,8 @@ current-context: host
                "POD_IP": status.get("podIP", ""), "NODE_NAME": self.node, "NODE_IP": status.get("hostIP", ""),
                "KUBECONFIG": os.path.join(self.run, "host.kubeconfig"),
                "RUN": self.run, "VCDIR": self.vcdir, "DATA": self.data, "K8S_BIN": self.r.k8s_bin, "ETCD_BIN": self.r.etcd_bin,
-               "VCLUSTER_BIN": self.r.vcluster_bin}
+               "VCLUSTER_BIN": self.r.vcluster_bin, "KINE_BIN": self.r.kine_bin,
+               "START_ETCD": "1" if self.start_etcd else ""}
         out = open(os.path.join(self.run, "syncer.log"), "ab")
         proc = subprocess.Popen(["unshare", "--mount", "--net", "--propagation", "private", "--",
                                  "sh", "-c", INIT], env=env, stdout=out, stderr=out,
@@ -487,8 +496,9 @@ def pids_in_netns(ino):
 
 
 class Runner:
-    def __init__(self, state, k8s_bin, etcd_bin, vcluster_bin):
+    def __init__(self, state, k8s_bin, etcd_bin, vcluster_bin, kine_bin=""):
         self.state, self.k8s_bin, self.etcd_bin, self.vcluster_bin = state, k8s_bin, etcd_bin, vcluster_bin
+        self.kine_bin = kine_bin
         self.api = Api(state)
         self.runs = {}
         self.fake_nodes = {}
@@ -638,7 +648,7 @@ class Runner:
 
 
 def main():
-    if len(sys.argv) != 5:
+    if len(sys.argv) not in (5, 6):
         sys.exit(__doc__)
     for m in MOUNTPOINTS:  # mount points for the pods' private mounts (empty dirs on the host)
         os.makedirs(m, exist_ok=True)
