@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A real, local, current Kubernetes for kubenv's tests, demo and benchmarks: etcd,
 # kube-apiserver, kube-controller-manager and kube-scheduler v1.36 on free 127.0.0.1 ports,
-# plus simulated nodes (kwok) so that pods are scheduled and reach Running.
+# plus simulated nodes (kwok) so that pods are scheduled and reach Running, and a kubelet for
+# virtual clusters: the pods of a loft-sh/vcluster StatefulSet run the real vcluster syncer as
+# local processes (controlplane/vcluster-pods.py), reachable with `kubectl port-forward`.
 #
 #   scripts/controlplane.sh install    install packages and build/cache the binaries (once)
 #   scripts/controlplane.sh up [DIR]   start a cluster; prints its state dir on stdout
@@ -24,11 +26,15 @@ set -euo pipefail
 K8S_VERSION=v1.36.3
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
+VCLUSTER_VERSION=v0.30.0
+KINE_VERSION=v0.14.4
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${KUBENV_CACHE:-$HOME/.cache/kubenv}
 K8S_BIN=$CACHE/kubernetes-$K8S_VERSION
 ETCD_BIN=$CACHE/etcd-$ETCD_VERSION
 KWOK_BIN=$CACHE/kwok-$KWOK_VERSION
+VCLUSTER_BIN=$CACHE/vcluster-$VCLUSTER_VERSION
+KINE_BIN=$CACHE/kine-$KINE_VERSION
 STATE_LINK=${KUBENV_CP_STATE:-$CACHE/current}
 
 log() { printf 'controlplane: %s\n' "$*" >&2; }
@@ -46,7 +52,9 @@ export PATH
 
 have_k8s() { [ -x "$K8S_BIN/kube-apiserver" ] && [ -x "$K8S_BIN/kube-controller-manager" ] && [ -x "$K8S_BIN/kube-scheduler" ]; }
 have_etcd() { [ -x "$ETCD_BIN/etcd" ]; }
-have_kwok() { [ -x "$KWOK_BIN/kwok" ] && [ -s "$KWOK_BIN/stages.yaml" ]; }
+have_kwok() { [ -x "$KWOK_BIN/kwok" ] && [ -s "$KWOK_BIN/stages.yaml" ] && [ -s "$KWOK_BIN/portforwards-crd.yaml" ]; }
+have_vcluster() { [ -x "$VCLUSTER_BIN/vcluster" ] && [ -s "$VCLUSTER_BIN/values.json" ]; }
+have_kine() { [ -x "$KINE_BIN/kine" ]; }
 
 install_packages() {
   local need=()
@@ -54,12 +62,14 @@ install_packages() {
   command -v python3 >/dev/null || need+=(python3)
   command -v curl >/dev/null || need+=(curl)
   command -v kubectl >/dev/null || need+=(kubernetes-client)
+  command -v ip >/dev/null || need+=(iproute2)
+  command -v unshare >/dev/null || need+=(util-linux)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]}"
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
   fi
-  if ! have_k8s || ! have_etcd || ! have_kwok; then
+  if ! have_k8s || ! have_etcd || ! have_kwok || ! have_vcluster || ! have_kine; then
     command -v go >/dev/null || die "go is needed once, to build the test cluster from Go modules: install Go 1.26 (https://go.dev/dl) and re-run"
     local v
     v=$(go env GOVERSION | sed 's/^go//')
@@ -78,7 +88,7 @@ go_build() { # module-dir out-dir ldflags packages...
   (
     cd "$HERE/controlplane/$mod"
     # Go 1.27's encoding/json/v2 experiment breaks the server's OpenAPI document; keep it off.
-    export CGO_ENABLED=0 GOFLAGS=-mod=readonly GOEXPERIMENT=nojsonv2
+    export CGO_ENABLED=${GO_CGO:-0} GOFLAGS=-mod=readonly GOEXPERIMENT=nojsonv2
     go build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp/" "$@" >&2
   )
   rm -rf "$out"
@@ -107,6 +117,12 @@ build_bins() {
     [ -x "$ETCD_BIN/etcd" ] || mv "$ETCD_BIN/v3" "$ETCD_BIN/etcd" 2>/dev/null || mv "$ETCD_BIN/server" "$ETCD_BIN/etcd"
     log "built etcd in $(($(date +%s) - t0))s"
   fi
+  if [ -x "$KWOK_BIN/kwok" ] && [ -s "$KWOK_BIN/stages.yaml" ] && ! have_kwok; then
+    # A cache from before port-forwarding: only the CRD is missing.
+    (cd "$HERE/controlplane/kwok" && cat "$(go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/crd/bases/kwok.x-k8s.io_portforwards.yaml") \
+      >"$KWOK_BIN/portforwards-crd.yaml.tmp"
+    mv "$KWOK_BIN/portforwards-crd.yaml.tmp" "$KWOK_BIN/portforwards-crd.yaml"
+  fi
   if ! have_kwok; then
     log "building kwok $KWOK_VERSION from Go modules"
     t0=$(date +%s)
@@ -121,7 +137,29 @@ build_bins() {
       cat "$src/kustomize/stage/$f.yaml"
     done >"$KWOK_BIN/stages.yaml.tmp"
     mv "$KWOK_BIN/stages.yaml.tmp" "$KWOK_BIN/stages.yaml"
+    # kwok's PortForward resource: where kwok, as the nodes' kubelet, forwards a pod's port.
+    cp "$src/kustomize/crd/bases/kwok.x-k8s.io_portforwards.yaml" "$KWOK_BIN/portforwards-crd.yaml"
     log "built kwok in $(($(date +%s) - t0))s"
+  fi
+  if ! have_vcluster; then
+    # The syncer of loft-sh/vcluster (the image's /vcluster, run as `vcluster start`); the
+    # pod runner runs it for the pods of virtual clusters scheduled to the simulated nodes.
+    log "building the vcluster syncer $VCLUSTER_VERSION from Go modules (several minutes, once)"
+    t0=$(date +%s)
+    go_build vcluster "$VCLUSTER_BIN" "" github.com/loft-sh/vcluster/cmd/vcluster kubenv.dev/testcluster/vcluster/values
+    # The chart's default values (what `helm install` merges a vcluster's values into).
+    "$VCLUSTER_BIN/values" >"$VCLUSTER_BIN/values.json"
+    rm -f "$VCLUSTER_BIN/values"
+    log "built vcluster in $(($(date +%s) - t0))s"
+  fi
+  if ! have_kine; then
+    # kine, as in the vcluster image (rancher/kine): the etcd API over SQLite, which the syncer
+    # runs for its default backing store. SQLite is C: this one build needs cgo and a C compiler.
+    command -v cc >/dev/null || die "a C compiler (cc) is needed once, to build kine's SQLite"
+    log "building kine $KINE_VERSION from Go modules (cgo, for SQLite)"
+    t0=$(date +%s)
+    GO_CGO=1 CGO_CFLAGS="-DSQLITE_ENABLE_DBSTAT_VTAB=1 -DSQLITE_USE_ALLOCA=1" go_build kine "$KINE_BIN" "" github.com/k3s-io/kine
+    log "built kine in $(($(date +%s) - t0))s"
   fi
 }
 
@@ -175,6 +213,18 @@ PROCS="kwok scheduler kcm apiserver etcd"
 stop_dir() {
   local dir=$1
   [ -d "$dir" ] || return 0
+  # First the vcluster pod runner, while the API is still up: it stops the syncers (and their
+  # kube-apiservers) it runs; any process group it leaves behind is killed here.
+  if [ -f "$dir/vcpods.pid" ]; then
+    local rp; rp=$(cat "$dir/vcpods.pid")
+    kill "$rp" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$rp" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$rp" 2>/dev/null || true
+    local g
+    for g in "$dir"/vclusters/*/*/runs/*/pgid; do
+      [ -f "$g" ] && kill -9 -- "-$(cat "$g")" 2>/dev/null || true
+    done
+  fi
   for p in $PROCS; do
     if [ -f "$dir/$p.pid" ]; then
       kill "$(cat "$dir/$p.pid")" 2>/dev/null || true
@@ -278,6 +328,7 @@ cmd_up() {
     --service-account-key-file "$dir/sa.pub" --service-account-signing-key-file "$dir/sa.key" \
     --api-audiences https://kubernetes.default.svc \
     --service-cluster-ip-range 10.96.0.0/16 --endpoint-reconciler-type none \
+    --kubelet-preferred-address-types InternalIP \
     --audit-log-path "$dir/audit.log" --audit-policy-file "$dir/audit-policy.yaml" \
     --profiling=false --v=0 >"$dir/apiserver.log" 2>&1 &
   echo $! >"$dir/apiserver.pid"
@@ -290,7 +341,8 @@ cmd_up() {
   [ -n "$ok" ] || false
   log "API ready in $(python3 -c "import time; print(f'{time.time()-$t0:.1f}')")s"
 
-  log "starting kube-controller-manager, kube-scheduler and kwok"
+  local k=(kubectl --kubeconfig "$dir/admin.kubeconfig")
+  log "starting kube-controller-manager, kube-scheduler, kwok and the vcluster pod runner"
   "$K8S_BIN/kube-controller-manager" \
     --kubeconfig "$dir/kcm.kubeconfig" --use-service-account-credentials=true \
     --service-account-private-key-file "$dir/sa.key" --root-ca-file "$dir/ca.crt" \
@@ -307,14 +359,20 @@ cmd_up() {
   echo $! >"$dir/scheduler.pid"
   # kwok plays the kubelet of the nodes annotated kwok.x-k8s.io/node=fake: it keeps them
   # Ready (Lease heartbeats) and moves the pods bound to them to Running, and away on delete.
+  # It also serves the kubelet API on 127.0.0.1:$kwok_port (the nodes' InternalIP and kubelet
+  # port), so that pods/portforward works for the pods that a kwok PortForward object names.
+  "${k[@]}" apply -f "$KWOK_BIN/portforwards-crd.yaml" >/dev/null
   "$KWOK_BIN/kwok" \
     --kubeconfig "$dir/kwok.kubeconfig" --config "$KWOK_BIN/stages.yaml" --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-    --node-lease-duration-seconds 40 --cidr 10.244.0.0/16 --node-ip 10.0.0.1 \
+    --node-lease-duration-seconds 40 --cidr 10.244.0.0/16 --node-ip 127.0.0.1 \
+    --node-port "$kwok_port" --enable-crds PortForward \
     --server-address "127.0.0.1:$kwok_port" >"$dir/kwok.log" 2>&1 &
   echo $! >"$dir/kwok.pid"
+  # The kubelet of the virtual clusters' pods: runs the vcluster syncer for each (see the script).
+  python3 "$HERE/controlplane/vcluster-pods.py" "$dir" "$K8S_BIN" "$ETCD_BIN" "$VCLUSTER_BIN" "$KINE_BIN" >"$dir/vcpods.log" 2>&1 &
+  echo $! >"$dir/vcpods.pid"
 
-  local k=(kubectl --kubeconfig "$dir/admin.kubeconfig")
   local n
   for n in $(seq "${KUBENV_CP_NODES:-2}"); do
     "${k[@]}" apply -f - >/dev/null <<EOF
@@ -332,15 +390,15 @@ metadata:
     kubernetes.io/role: agent
     type: kwok
 status:
-  allocatable: {cpu: "64", memory: 256Gi, pods: "500"}
-  capacity: {cpu: "64", memory: 256Gi, pods: "500"}
+  allocatable: {cpu: "64", memory: 256Gi, ephemeral-storage: 1Ti, pods: "500"}
+  capacity: {cpu: "64", memory: 256Gi, ephemeral-storage: 1Ti, pods: "500"}
   nodeInfo:
     kubeletVersion: kwok-$KWOK_VERSION
     operatingSystem: linux
     architecture: amd64
 EOF
   done
-  for p in kcm scheduler kwok; do kill -0 "$(cat "$dir/$p.pid")" 2>/dev/null || false; done
+  for p in kcm scheduler kwok vcpods; do kill -0 "$(cat "$dir/$p.pid")" 2>/dev/null || false; done
   # Pods are admitted once the default ServiceAccount exists, and scheduled once a node is Ready.
   wait_for "the default ServiceAccount" 300 "${k[@]}" -n default get serviceaccount default
   wait_for "a Ready node" 300 "${k[@]}" wait --for=condition=Ready node/kwok-node-1 --timeout=1s
@@ -363,7 +421,7 @@ case "${1:-}" in
   install) install_packages; build_bins ;;
   up) shift; cmd_up "${1:-}" ;;
   env) shift; d=$(resolve_dir "${1:-}"); echo "export KUBECONFIG=$d/admin.kubeconfig" ;;
-  versions) printf 'kubernetes %s\netcd %s\nkwok %s\n' "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" ;;
+  versions) printf 'kubernetes %s\netcd %s\nkwok %s\nvcluster %s\nkine %s\n' "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" "$VCLUSTER_VERSION" "$KINE_VERSION" ;;
   down)
     shift; d=$(resolve_dir "${1:-}")
     stop_dir "$d"
