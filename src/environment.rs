@@ -33,21 +33,29 @@ pub fn managed_selector() -> String {
 }
 
 /// What kind of environment it is: which backend made it and manages it.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, Serialize, serde::Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A namespace of the host cluster with its guardrails.
     #[default]
     Namespace,
+    /// A virtual cluster (loft-sh/vcluster) in a namespace with the same guardrails: its own
+    /// API server, CRDs and cluster-scoped objects, its pods synced to the host.
+    VCluster,
 }
 
 impl Kind {
-    pub const ALL: &'static [Kind] = &[Kind::Namespace];
+    pub const ALL: &'static [Kind] = &[Kind::Namespace, Kind::VCluster];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Namespace => "namespace",
+            Kind::VCluster => "vcluster",
         }
+    }
+
+    pub fn is_namespace(&self) -> bool {
+        *self == Kind::Namespace
     }
 }
 

@@ -345,7 +345,7 @@ const HASH_LEN: usize = 8;
 
 /// FNV-1a, 64 bits. Hand-written because the suffix must never change between versions or
 /// platforms (std's hasher may), and eight lines need no dependency.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);

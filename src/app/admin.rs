@@ -20,6 +20,8 @@ pub const GC_ROLE: &str = "kubenv:gc";
 pub const TENANT_ROLE: &str = "kubenv:tenant";
 /// Bound per environment to its owner: tokens for that environment's tenant only.
 pub const TOKEN_ROLE: &str = crate::backend::namespace::objects::TOKEN_ROLE;
+/// What a virtual cluster's syncer may do in its environment's namespace.
+pub const SYNCER_ROLE: &str = crate::backend::vcluster::objects::SYNCER_ROLE;
 /// ClusterRoles with this label add rules to `kubenv:tenant` (e.g. for a CRD).
 pub const TENANT_AGGREGATION_LABEL: &str = "kubenv.dev/aggregate-to-tenant";
 
@@ -148,8 +150,8 @@ pub fn engineer_rules() -> Vec<(Value, &'static str)> {
             "the tenant and owner RoleBindings, applied at create",
         ),
         (
-            json!({"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "resourceNames": ["admin", TENANT_ROLE, TOKEN_ROLE], "verbs": ["bind"]}),
-            "lets those RoleBindings name ClusterRoles admin and kubenv:tenant (scoped to the environment's namespace)",
+            json!({"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "resourceNames": ["admin", TENANT_ROLE, TOKEN_ROLE, SYNCER_ROLE], "verbs": ["bind"]}),
+            "lets those RoleBindings name ClusterRoles admin, kubenv:tenant and (for a virtual cluster's syncer) kubenv:vcluster, scoped to the environment's namespace",
         ),
         (
             rule(&["apps"], &["deployments", "statefulsets"], &["get", "list", "patch"]),
@@ -236,6 +238,8 @@ pub fn gc_rules() -> Vec<Value> {
         ),
         rule(&[""], &["events"], &["create", "list"]),
         rule(&[""], &["services", "configmaps", "pods"], &["list"]),
+        // Pausing a virtual cluster deletes the pods it synced, as `vcluster pause` does.
+        rule(&[""], &["pods"], &["deletecollection"]),
         json!({"apiGroups": ["kubenv.dev"], "resources": ["environments"], "verbs": ["delete", "sleep"]}),
     ]
 }
@@ -321,6 +325,7 @@ pub fn manifests(opts: &InitOptions, policy_yaml: &str, policy: &Policy) -> Vec<
                "metadata": {"name": "kubenv:tenant-base", "labels": {"app.kubernetes.io/managed-by": "kubenv", TENANT_AGGREGATION_LABEL: "true"}},
                "rules": tenant_rules()}),
         cluster_role(ADMIN_ROLE, admin_rules()),
+        cluster_role(SYNCER_ROLE, crate::backend::vcluster::objects::syncer_rules()),
         // Engineers mint tokens only where an environment's RoleBinding names them owner.
         cluster_role(
             TOKEN_ROLE,
@@ -691,6 +696,7 @@ mod tests {
                 "ClusterRole/kubenv:tenant",
                 "ClusterRole/kubenv:tenant-base",
                 "ClusterRole/kubenv:admin",
+                "ClusterRole/kubenv:vcluster",
                 "ClusterRole/kubenv:token-minter",
                 "Role/kubenv:policy-reader",
                 "RoleBinding/kubenv:policy-reader",
@@ -715,7 +721,7 @@ mod tests {
         assert!(
             eng.iter()
                 .any(|r| r["verbs"] == json!(["bind"])
-                    && r["resourceNames"] == json!(["admin", TENANT_ROLE, TOKEN_ROLE]))
+                    && r["resourceNames"] == json!(["admin", TENANT_ROLE, TOKEN_ROLE, SYNCER_ROLE]))
         );
         assert!(
             !m[2]["rules"].to_string().contains("serviceaccounts/token"),

@@ -4,7 +4,7 @@
 
 use super::{Change, authorize, touch};
 use crate::Progress;
-use crate::backend::{Backend, records};
+use crate::backend::{Backend, Credential, records};
 use crate::cluster::Host;
 use crate::environment::{Environment, Status};
 use crate::error::{Error, Result};
@@ -53,6 +53,8 @@ pub struct ContextWritten {
     pub context: String,
     pub path: PathBuf,
     pub switched: bool,
+    /// The context's server is a local port that `kubenv proxy NAME` must serve.
+    pub needs_proxy: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -88,18 +90,31 @@ async fn entry(
     creds: Credentials,
     ttl: Duration,
     exec_for: ExecFor,
-) -> Result<EnvEntry> {
+) -> Result<(EnvEntry, Option<crate::backend::Forward>)> {
     let backend = Backend::for_env(env);
     let access = backend.access(host, env).await?;
     let user = match creds {
-        Credentials::Exec => Some(exec_user(host, env, &access.namespace, ttl, exec_for)?),
-        Credentials::Token => {
-            let t = backend.credential(host, env, ttl, &crate::no_progress).await?;
-            Some(json!({"token": t.token}))
+        Credentials::Exec => Some(exec_user(host, env, &env.namespace, ttl, exec_for)?),
+        Credentials::Token => match backend.credential(host, env, ttl, &crate::no_progress).await? {
+            Credential::Token(t) => Some(json!({"token": t.token})),
+            Credential::ClientCertificate { .. } => {
+                return Err(Error::InvalidInput(format!(
+                    "environment {} is a virtual cluster: its credential is a client key, which kubenv writes into a \
+                     kubeconfig only for `connect --print`; use the default exec credentials",
+                    env.name
+                )));
+            }
+        },
+        Credentials::Host if access.forward.is_some() || backend != Backend::Namespace => {
+            return Err(Error::InvalidInput(format!(
+                "environment {} is a virtual cluster: host credentials do not reach its API server; use the default \
+                 exec credentials",
+                env.name
+            )));
         }
         Credentials::Host => None,
     };
-    Ok(EnvEntry {
+    let e = EnvEntry {
         env: env.name.clone(),
         namespace: access.namespace,
         host_context: host.context.clone(),
@@ -107,7 +122,8 @@ async fn entry(
         cluster: access.cluster,
         user,
         host_user: host.user_name.clone(),
-    })
+    };
+    Ok((e, access.forward))
 }
 
 /// The exec plugin entry: `kubenv token NAME` with what it needs to find the host again.
@@ -172,12 +188,13 @@ pub(crate) async fn write_context(
     target: &Target,
     creds: Credentials,
 ) -> Result<ContextWritten> {
-    let e = entry(host, env, creds, target.token_ttl, ExecFor::UserKubeconfig).await?;
+    let (e, forward) = entry(host, env, creds, target.token_ttl, ExecFor::UserKubeconfig).await?;
     let path = kubeconfig::write_env(&host.paths, &e, target.switch)?;
     Ok(ContextWritten {
         context: env.context.clone(),
         path,
         switched: target.switch,
+        needs_proxy: forward.is_some(),
     })
 }
 
@@ -226,15 +243,28 @@ pub struct Printed {
 pub async fn print(host: &Host, name: &EnvName, token_ttl: Duration, progress: Progress<'_>) -> Result<Printed> {
     let (env, woke) = usable(host, name, progress).await?;
     let backend = Backend::for_env(&env);
-    let t = host
-        .deadline("a token", backend.credential(host, &env, token_ttl, progress))
+    let cred = host
+        .deadline("a credential", backend.credential(host, &env, token_ttl, progress))
         .await?;
-    let mut e = entry(host, &env, Credentials::Host, token_ttl, ExecFor::Child).await?;
-    e.user = Some(json!({"token": t.token}));
+    // The exec entry is replaced by the embedded credential: the file stands alone.
+    let (mut e, _) = entry(host, &env, Credentials::Exec, token_ttl, ExecFor::Child).await?;
+    e.user = Some(embedded(&cred));
     Ok(Printed {
         kubeconfig: e.standalone(),
         woke,
     })
+}
+
+/// A kubeconfig `user` holding the credential itself.
+fn embedded(cred: &Credential) -> serde_json::Value {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    match cred {
+        Credential::Token(t) => json!({"token": t.token}),
+        Credential::ClientCertificate { certificate, key } => {
+            json!({"client-certificate-data": b64(certificate), "client-key-data": b64(key)})
+        }
+    }
 }
 
 /// `connect -- CMD`: runs a command with a temporary KUBECONFIG holding only the
@@ -250,9 +280,45 @@ pub async fn run(
 ) -> Result<i32> {
     let (env, _) = usable(host, name, progress).await?;
     // The exec plugin, not an embedded token: a long shell outlives any one token.
-    let e = entry(host, &env, Credentials::Exec, token_ttl, ExecFor::Child).await?;
+    let (mut e, forward) = entry(host, &env, Credentials::Exec, token_ttl, ExecFor::Child).await?;
+    // A virtual API reached through a port-forward: kubenv keeps one while the command runs.
+    let _forward = match forward {
+        Some(f) => {
+            progress("forwarding a local port to the virtual cluster");
+            let local = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            let fwd = crate::backend::portforward::start(host, &f.namespace, &f.pod, f.port, local).await?;
+            e.cluster["server"] = json!(format!("https://{}", fwd.local_addr()));
+            Some(fwd)
+        }
+        None => None,
+    };
     starting();
     run_with(&e.standalone(), cmd).await
+}
+
+/// `kubenv proxy`: keeps a local port forwarded to a virtual cluster's API server (the port in
+/// the context `connect` wrote, unless `port` says otherwise) until the future is dropped.
+/// `listening` is told the address once it listens.
+pub async fn proxy(
+    host: &Host,
+    name: &EnvName,
+    port: Option<u16>,
+    listening: &(dyn Fn(std::net::SocketAddr) + Sync),
+) -> Result<()> {
+    let (env, _) = usable(host, name, &crate::no_progress).await?;
+    let Some(f) = Backend::for_env(&env).access(host, &env).await?.forward else {
+        return Err(Error::InvalidInput(format!(
+            "environment {} needs no proxy: kubectl reaches it directly (`kubenv connect {}`)",
+            env.name, env.name
+        )));
+    };
+    let port = port.unwrap_or_else(|| crate::backend::vcluster::proxy_port(&env));
+    let local = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    // Forwards until the caller drops this future (Ctrl-C), which drops the forward.
+    let fwd = crate::backend::portforward::start(host, &f.namespace, &f.pod, f.port, local).await?;
+    listening(fwd.local_addr());
+    std::future::pending::<()>().await;
+    Ok(())
 }
 
 /// While a `-- CMD` child runs, kubenv's own Ctrl-C handling stands back: the signal is

@@ -43,6 +43,10 @@ pub struct CostLine {
     pub saved_per_day: f64,
     /// What sleep has saved since the environment went to sleep.
     pub saved_so_far: f64,
+    /// The kind of environment (`namespace`, `vcluster`): a virtual cluster's own syncer pod
+    /// counts as what it costs.
+    #[serde(rename = "type")]
+    pub kind: crate::environment::Kind,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -232,6 +236,7 @@ async fn report_inner(host: &Host, by: GroupBy) -> Result<CostReport> {
             0.0
         };
         lines.push(CostLine {
+            kind: env.kind,
             environment: env.name.clone(),
             owner: env.owner.clone(),
             team: env.team.clone(),

@@ -32,8 +32,10 @@ pub struct CreateOptions {
     pub annotations: BTreeMap<String, String>,
     /// Personal defaults: used for a new environment, never to change an existing one.
     pub defaults: CreateDefaults,
-    /// Wait until the template's workloads are available, at most this long.
-    pub wait: Option<Duration>,
+    /// Wait until the template's workloads are available (always, for a virtual cluster:
+    /// its context needs its API server), at most `wait_timeout`.
+    pub wait: bool,
+    pub wait_timeout: Duration,
     /// Look up what it exposes (always done with `wait`).
     pub endpoints: bool,
     /// Write a kubeconfig context for it (and make it current when `switch`).
@@ -70,13 +72,14 @@ pub async fn create(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -
         .deadline("the environment to be created", make(host, opts, progress))
         .await?;
     let backend = Backend::for_env(&made.environment);
-    if let Some(timeout) = opts.wait {
+    let wait = opts.wait || made.environment.kind == Kind::VCluster;
+    if wait {
         made.environment = backend
-            .wait(host, &made.environment, Goal::Available, timeout, progress)
+            .wait(host, &made.environment, Goal::Available, opts.wait_timeout, progress)
             .await?;
     }
     // What it exposes matters once it is up, and in a pull-request summary.
-    if opts.wait.is_some() || opts.endpoints {
+    if wait || opts.endpoints {
         progress("looking up endpoints");
         made.environment.endpoints = Some(
             host.deadline("the endpoints", backend.endpoints(host, &made.environment))
@@ -110,11 +113,17 @@ async fn make(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -> Resu
     let (policy, source) = policy;
     let namespace = namespace_for(&opts.name, &policy.namespace_prefix)?;
     let d = &opts.defaults;
-    let (template_name, template) = policy.template(opts.template.as_deref().or(d.template.as_deref()))?;
+    // A personal default template applies when no kind is asked for.
+    let wanted = opts
+        .template
+        .as_deref()
+        .or(d.template.as_deref().filter(|_| opts.kind.is_none()));
+    let (template_name, template) = policy.template_for(opts.kind, wanted)?;
     let team = opts.team.clone().or(d.team.clone());
     policy.check_team(team.as_deref())?;
     let ttl = policy.resolve_ttl(opts.ttl.or(d.ttl), template)?;
-    let kind = opts.kind.unwrap_or_default();
+    let kind = template.kind;
+    Backend::of(kind).check_name(&opts.name)?;
     let expires_at = expiry_after(jiff::Timestamp::now(), ttl);
     let mut spec = Spec {
         name: opts.name.to_string(),
@@ -127,6 +136,7 @@ async fn make(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -> Resu
         template: template.clone(),
         tenant_role: policy.tenant_role.clone(),
         expires_at: Some(expires_at),
+        vcluster: policy.vcluster.clone(),
         labels: opts.labels.clone(),
         annotations: opts.annotations.clone(),
     };

@@ -3,7 +3,7 @@
 //! minutes it also wakes a sleeping environment (when the policy allows) and records the use
 //! as activity.
 
-use crate::backend::{Backend, records};
+use crate::backend::{Backend, Credential, records};
 use crate::cluster::{self, HostOptions};
 use crate::environment::{ANN_LAST_ACTIVITY, Status, now_stamp};
 use crate::error::{Error, Result};
@@ -23,14 +23,18 @@ pub struct TokenOptions {
     pub exec_info: Option<serde_json::Value>,
 }
 
+/// How long kubectl keeps a virtual cluster's client certificate before it asks again (and
+/// kubenv reads it again with the caller's rights).
+pub const CERTIFICATE_RECHECK: Duration = Duration::from_secs(300);
+
 /// An ExecCredential for client-go, and whether it came from the cache alone.
 #[derive(Clone, Debug)]
-pub struct Credential {
+pub struct ExecCredential {
     pub exec_credential: serde_json::Value,
     pub cached: bool,
 }
 
-pub async fn token(host: &HostOptions, opts: &TokenOptions) -> Result<Credential> {
+pub async fn token(host: &HostOptions, opts: &TokenOptions) -> Result<ExecCredential> {
     let ttl = opts.ttl.max(token::MIN_TOKEN_TTL);
     let info = opts.exec_info.as_ref();
     let api_version = info
@@ -50,7 +54,7 @@ pub async fn token(host: &HostOptions, opts: &TokenOptions) -> Result<Credential
     let now = jiff::Timestamp::now();
     let cached = token::read_cached(&path).filter(|t| t.is_fresh(now, ttl));
     if let Some(t) = cached.as_ref().filter(|t| t.recently_checked(now)) {
-        return Ok(Credential {
+        return Ok(ExecCredential {
             exec_credential: token::exec_credential(api_version, t),
             cached: true,
         });
@@ -79,10 +83,10 @@ pub async fn token(host: &HostOptions, opts: &TokenOptions) -> Result<Credential
         let stamp = now_stamp().to_string();
         records::annotate_all(&host, &env.namespace, &[(ANN_LAST_ACTIVITY, Some(&stamp))]).await?;
     }
-    let t = match cached {
+    let cred = match cached {
         Some(mut t) => {
             t.checked_at = Some(now_stamp().to_string());
-            t
+            Credential::Token(t)
         }
         None => {
             let mut target = env.clone();
@@ -103,9 +107,25 @@ pub async fn token(host: &HostOptions, opts: &TokenOptions) -> Result<Credential
             })?
         }
     };
-    token::write_cached(&path, &t)?;
-    Ok(Credential {
-        exec_credential: token::exec_credential(api_version, &t),
+    let exec_credential = match &cred {
+        Credential::Token(t) => {
+            token::write_cached(&path, t)?;
+            token::exec_credential(api_version, t)
+        }
+        // Never cached: read from the cluster, with the caller's rights, each time kubectl
+        // asks (it asks again once this expires).
+        Credential::ClientCertificate { certificate, key } => {
+            let expires = crate::environment::expiry_after(jiff::Timestamp::now(), CERTIFICATE_RECHECK);
+            serde_json::json!({
+                "apiVersion": api_version,
+                "kind": "ExecCredential",
+                "status": {"clientCertificateData": certificate, "clientKeyData": key,
+                           "expirationTimestamp": expires.to_string()},
+            })
+        }
+    };
+    Ok(ExecCredential {
+        exec_credential,
         cached: false,
     })
 }

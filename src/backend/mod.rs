@@ -15,7 +15,9 @@
 
 pub mod lock;
 pub mod namespace;
+pub mod portforward;
 pub mod records;
+pub mod vcluster;
 pub mod watch;
 
 use crate::Progress;
@@ -35,6 +37,26 @@ pub use namespace::sleep::SleepReport;
 pub enum Backend {
     /// A namespace of the host cluster with its guardrails: [`namespace`].
     Namespace,
+    /// A virtual cluster in such a namespace: [`vcluster`].
+    VCluster,
+}
+
+/// A short-lived way in, from [`Backend::credential`].
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// A bearer token with its expiry (a ServiceAccount token).
+    Token(Token),
+    /// A client certificate and key, PEM (a virtual cluster's admin credential).
+    ClientCertificate { certificate: String, key: String },
+}
+
+/// A pod port that is reached through the host API server's port-forward (kubenv keeps the
+/// forward: `connect -- CMD`, `kubenv proxy`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Forward {
+    pub namespace: String,
+    pub pod: String,
+    pub port: u16,
 }
 
 /// How a client reaches an environment: the API server and its CA (a kubeconfig `cluster`
@@ -47,12 +69,23 @@ pub struct Access {
     pub cluster_name: String,
     /// The namespace kubectl works in.
     pub namespace: String,
+    /// Set when the server is a local port that a port-forward to this pod must serve.
+    pub forward: Option<Forward>,
 }
 
 impl Backend {
     pub fn of(kind: Kind) -> Backend {
         match kind {
             Kind::Namespace => Backend::Namespace,
+            Kind::VCluster => Backend::VCluster,
+        }
+    }
+
+    /// Refuses a name this kind cannot use (before anything is made).
+    pub fn check_name(self, name: &str) -> Result<()> {
+        match self {
+            Backend::Namespace => Ok(()),
+            Backend::VCluster => vcluster::check_name(name),
         }
     }
 
@@ -72,6 +105,7 @@ impl Backend {
     ) -> Result<k8s_openapi::api::core::v1::ResourceQuota> {
         match self {
             Backend::Namespace => namespace::provision(host, spec, fresh, progress).await,
+            Backend::VCluster => vcluster::provision(host, spec, fresh, progress).await,
         }
     }
 
@@ -79,6 +113,10 @@ impl Backend {
     pub async fn access(self, host: &Host, env: &Environment) -> Result<Access> {
         match self {
             Backend::Namespace => Ok(namespace::access(host, env)),
+            Backend::VCluster => {
+                let (policy, _) = crate::policy::load(host).await?;
+                vcluster::access(host, env, &policy.vcluster).await
+            }
         }
     }
 
@@ -89,9 +127,12 @@ impl Backend {
         env: &Environment,
         ttl: Duration,
         progress: Progress<'_>,
-    ) -> Result<Token> {
+    ) -> Result<Credential> {
         match self {
-            Backend::Namespace => crate::token::mint(host, &env.name, &env.namespace, ttl, progress).await,
+            Backend::Namespace => crate::token::mint(host, &env.name, &env.namespace, ttl, progress)
+                .await
+                .map(Credential::Token),
+            Backend::VCluster => vcluster::credential(host, env).await,
         }
     }
 
@@ -100,6 +141,7 @@ impl Backend {
     pub async fn sleep(self, host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
         match self {
             Backend::Namespace => namespace::sleep::sleep(host, env, progress).await,
+            Backend::VCluster => vcluster::sleep(host, env, progress).await,
         }
     }
 
@@ -107,6 +149,7 @@ impl Backend {
     pub async fn wake(self, host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
         match self {
             Backend::Namespace => namespace::sleep::wake(host, env, progress).await,
+            Backend::VCluster => vcluster::wake(host, env, progress).await,
         }
     }
 
@@ -121,27 +164,30 @@ impl Backend {
     ) -> Result<Environment> {
         match self {
             Backend::Namespace => namespace::ready::wait(host, env, goal, timeout, progress).await,
+            Backend::VCluster => vcluster::wait(host, env, goal, timeout, progress).await,
         }
     }
 
     /// What it exposes: Ingress hosts, LoadBalancer and NodePort Services.
     pub async fn endpoints(self, host: &Host, env: &Environment) -> Result<Vec<Endpoint>> {
         match self {
-            Backend::Namespace => namespace::endpoints::list(host, &env.namespace).await,
+            // A virtual cluster's synced Services are in its namespace too.
+            Backend::Namespace | Backend::VCluster => namespace::endpoints::list(host, &env.namespace).await,
         }
     }
 
     /// Removes it (the namespace controller deletes what the namespace holds).
     pub async fn remove(self, host: &Host, env: &Environment) -> Result<()> {
         match self {
-            Backend::Namespace => namespace::remove(host, &env.namespace).await,
+            // The namespace holds the virtual cluster, its volume and what it synced.
+            Backend::Namespace | Backend::VCluster => namespace::remove(host, &env.namespace).await,
         }
     }
 
     /// Waits until it is gone.
     pub async fn wait_removed(self, host: &Host, env: &Environment, progress: Progress<'_>) -> Result<()> {
         match self {
-            Backend::Namespace => namespace::wait_removed(host, &env.namespace, progress).await,
+            Backend::Namespace | Backend::VCluster => namespace::wait_removed(host, &env.namespace, progress).await,
         }
     }
 }

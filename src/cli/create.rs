@@ -41,11 +41,12 @@ pub struct Args {
     /// Template (golden path) to build it from; see the policy
     #[arg(long)]
     pub template: Option<String>,
-    /// Kind of environment
-    #[arg(long = "type", value_name = "TYPE", hide = true)]
+    /// Kind of environment: namespace, or vcluster (a virtual cluster with its own API
+    /// server); default: the template's
+    #[arg(long = "type", value_name = "TYPE")]
     pub kind: Option<Kind>,
     /// Wait until the environment is ready: quota counted, the template's Deployments and
-    /// StatefulSets available
+    /// StatefulSets available (a virtual cluster: always, until its API server answers)
     #[arg(long)]
     pub wait: bool,
     /// How long --wait waits (exit 6 after it), apart from the API --timeout
@@ -97,7 +98,8 @@ pub async fn run(ctx: &Ctx, a: Args) -> Result<i32> {
                 ))
             })?,
         },
-        wait: a.wait.then_some(a.wait_timeout),
+        wait: a.wait,
+        wait_timeout: a.wait_timeout,
         endpoints: ctx.out.format == Format::Markdown,
         connect: (!a.no_connect).then(|| Target {
             switch: !(a.no_switch || cfg.switch_context == Some(false)),

@@ -11,6 +11,7 @@ pub mod gc;
 pub mod list;
 pub mod name;
 pub mod prune;
+pub mod proxy;
 pub mod sleep;
 pub mod token;
 pub mod version;
@@ -95,6 +96,8 @@ pub enum Command {
     Disconnect(connect::DisconnectArgs),
     /// Remove kubeconfig contexts of environments that no longer exist
     Prune(prune::Args),
+    /// Forward a local port to a virtual cluster's API server, until Ctrl-C
+    Proxy(proxy::Args),
     /// Print a short-lived credential for an environment (kubectl exec plugin)
     Token(token::Args),
     /// Scale an environment's workloads to zero and block new pods
@@ -182,6 +185,7 @@ pub async fn run(cli: Cli, config: kubenv::local::config::UserConfig) -> Result<
         Command::Connect(a) => connect::run(&ctx, a).await,
         Command::Disconnect(a) => connect::run_disconnect(&ctx, a).await,
         Command::Prune(a) => prune::run(&ctx, a).await,
+        Command::Proxy(a) => proxy::run(&ctx, a).await,
         Command::Token(a) => token::run(&ctx, a).await,
         Command::Sleep(a) => sleep::run(&ctx, a, true).await,
         Command::Wake(a) => sleep::run(&ctx, a, false).await,

@@ -143,6 +143,12 @@ impl Render for Created {
     fn markdown(&self) -> Option<String> {
         self.environment.markdown()
     }
+    fn notes(&self) -> Vec<String> {
+        match &self.context {
+            Some(c) if c.needs_proxy => vec![proxy_note(&self.environment.name)],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// `connect`: its document is the environment's.
@@ -171,8 +177,19 @@ impl Render for Connected {
         vec![format!("context/{}", self.context.context)]
     }
     fn notes(&self) -> Vec<String> {
-        woke_note(self.woke, &self.environment.name)
+        let mut n = woke_note(self.woke, &self.environment.name);
+        if self.context.needs_proxy {
+            n.push(proxy_note(&self.environment.name));
+        }
+        n
     }
+}
+
+fn proxy_note(name: &str) -> String {
+    format!(
+        "environment {name} is a virtual cluster reached through a port-forward: keep `kubenv proxy {name}` \
+         running while you use the context, or run one command with `kubenv connect {name} -- CMD`"
+    )
 }
 
 fn woke_note(woke: bool, name: &str) -> Vec<String> {
@@ -688,6 +705,7 @@ impl Render for Templates<'_> {
                 let def = if *name == p.default_template { " (default)" } else { "" };
                 vec![
                     format!("{name}{def}"),
+                    t.kind.to_string(),
                     format!("{}/{}", t.quota.requests_cpu, t.quota.limits_cpu),
                     format!("{}/{}", t.quota.requests_memory, t.quota.limits_memory),
                     t.quota.pods.to_string(),
@@ -702,6 +720,7 @@ impl Render for Templates<'_> {
         simple_table(
             &[
                 "NAME",
+                "TYPE",
                 "CPU",
                 "MEMORY",
                 "PODS",

@@ -22,7 +22,7 @@ pub(crate) fn environments_table_with(envs: &[Environment], now: jiff::Timestamp
     let mut t = Table::new();
     t.load_preset(presets::NOTHING);
     t.set_header([
-        "NAME", "OWNER", "TEAM", "STATUS", "AGE", "EXPIRES", "CPU", "MEMORY", "PODS",
+        "NAME", "OWNER", "TEAM", "STATUS", "AGE", "EXPIRES", "CPU", "MEMORY", "PODS", "TYPE",
     ]);
     for e in envs {
         let age = since(e.created_at, now)
@@ -51,6 +51,7 @@ pub(crate) fn environments_table_with(envs: &[Environment], now: jiff::Timestamp
             cpu,
             mem,
             pods,
+            e.kind.to_string(),
         ]);
     }
     finish(&t, headers)

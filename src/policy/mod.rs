@@ -3,6 +3,7 @@
 //! apply so kubenv works on any cluster at once. A malformed policy is an error, never
 //! silently replaced by defaults.
 
+use crate::environment::Kind;
 use crate::names::parse_duration;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -39,6 +40,9 @@ pub enum Error {
     MissingKey,
     #[error("unknown template {name:?}; available: {} (see `kubenv templates`)", known.join(", "))]
     UnknownTemplate { name: String, known: Vec<String> },
+    /// `--type` and `--template` disagree, or no template makes that kind.
+    #[error("{reason} (see `kubenv templates`)")]
+    NoTemplateOfType { kind: Kind, reason: String },
     #[error("TTL {asked} is longer than the policy maximum {max}")]
     TtlTooLong { asked: String, max: String },
     #[error("team {team:?} is not allowed by the policy; allowed teams: {}", allowed.join(", "))]
@@ -128,6 +132,9 @@ pub struct Policy {
     pub cost: CostRates,
     #[serde(default = "builtin_templates")]
     pub templates: BTreeMap<String, Template>,
+    /// How virtual clusters are made and reached (templates of type `vcluster`).
+    #[serde(default)]
+    pub vcluster: VClusterPolicy,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -221,6 +228,9 @@ impl Default for TtlPolicy {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Template {
+    /// The kind of environment it makes: `namespace` (the default) or `vcluster`.
+    #[serde(default, rename = "type", skip_serializing_if = "Kind::is_namespace")]
+    pub kind: Kind,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -239,6 +249,53 @@ pub struct Template {
     /// the cluster serves; the namespace is set to the environment's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub manifests: Vec<serde_json::Value>,
+}
+
+/// The vcluster versions kubenv can make: it renders their objects itself (no helm), from the
+/// chart's values of that version.
+pub const VCLUSTER_VERSIONS: &[&str] = &["0.30.0"];
+
+/// Virtual clusters: which vcluster, and how clients reach the virtual API server.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct VClusterPolicy {
+    /// The vcluster version (one of [`VCLUSTER_VERSIONS`]).
+    pub version: String,
+    /// The syncer image, without its tag (the tag is the version).
+    pub image: String,
+    /// The image whose Kubernetes binaries the syncer runs (the chart's init container).
+    pub kubernetes_image: String,
+    /// How clients reach the virtual API: `portForward` (through the host API server, kept
+    /// by `kubenv connect -- CMD` and `kubenv proxy`), `nodePort` or `loadBalancer`.
+    pub expose: Exposure,
+    /// Size of the volume that keeps the virtual cluster's state.
+    pub storage: String,
+}
+
+impl Default for VClusterPolicy {
+    fn default() -> Self {
+        VClusterPolicy {
+            version: VCLUSTER_VERSIONS[0].into(),
+            image: "ghcr.io/loft-sh/vcluster-oss".into(),
+            kubernetes_image: "ghcr.io/loft-sh/kubernetes:v1.34.0".into(),
+            expose: Exposure::default(),
+            storage: "5Gi".into(),
+        }
+    }
+}
+
+/// How the virtual API server of a virtual cluster is reached.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum Exposure {
+    /// Through the host API server's port-forward to the virtual cluster's pod: works on every
+    /// cluster, needs `kubenv proxy` (or `kubenv connect NAME -- CMD`) while in use.
+    #[default]
+    PortForward,
+    /// A NodePort Service: the first node's address and the port.
+    NodePort,
+    /// A LoadBalancer Service: its address once the cluster assigned one.
+    LoadBalancer,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -328,10 +385,26 @@ fn builtin_templates() -> BTreeMap<String, Template> {
     m.insert(
         "standard".to_string(),
         Template {
+            kind: Kind::Namespace,
             description: "General-purpose environment: 4 CPU / 8Gi requested, isolated network".into(),
             quota: Quota::default(),
             limits: Limits::default(),
             pod_security: PodSecurity::default(),
+            network: Network::default(),
+            ttl: None,
+            manifests: vec![],
+        },
+    );
+    m.insert(
+        "vcluster".to_string(),
+        Template {
+            kind: Kind::VCluster,
+            description: "A virtual cluster: its own API server, CRDs and cluster-scoped objects; 4 CPU / 8Gi requested"
+                .into(),
+            quota: Quota::default(),
+            limits: Limits::default(),
+            // The syncer runs as root (without privilege escalation), as the chart has it.
+            pod_security: PodSecurity::Baseline,
             network: Network::default(),
             ttl: None,
             manifests: vec![],
@@ -351,6 +424,7 @@ impl Default for Policy {
             sleep: SleepPolicy::default(),
             cost: CostRates::default(),
             templates: builtin_templates(),
+            vcluster: VClusterPolicy::default(),
         }
     }
 }
@@ -430,6 +504,19 @@ impl Policy {
                 return Err(format!("{k} must be a number >= 0"));
             }
         }
+        if !VCLUSTER_VERSIONS.contains(&self.vcluster.version.as_str()) {
+            return Err(format!(
+                "vcluster.version {:?} is not one kubenv can make; use one of {}",
+                self.vcluster.version,
+                VCLUSTER_VERSIONS.join(", ")
+            ));
+        }
+        crate::quantity::parse(&self.vcluster.storage).ok_or_else(|| {
+            format!(
+                "vcluster.storage {:?} is not a Kubernetes quantity (e.g. 5Gi)",
+                self.vcluster.storage
+            )
+        })?;
         if !self.templates.contains_key(&self.default_template) {
             return Err(format!(
                 "defaultTemplate {:?} is not one of the templates",
@@ -472,6 +559,32 @@ impl Policy {
             }
         }
         Ok(())
+    }
+
+    /// The template for a new environment: the one named, else the default, else (for another
+    /// kind) the first template of that kind. A kind asked for must be the template's.
+    pub fn template_for(&self, kind: Option<Kind>, name: Option<&str>) -> Result<(&str, &Template)> {
+        let (n, t) = match (kind, name) {
+            (Some(k), None) if self.templates.get(&self.default_template).is_none_or(|t| t.kind != k) => self
+                .templates
+                .iter()
+                .find(|(_, t)| t.kind == k)
+                .map(|(n, t)| (n.as_str(), t))
+                .ok_or_else(|| Error::NoTemplateOfType {
+                    kind: k,
+                    reason: format!("the policy has no template of type {k}; ask your platform team for one"),
+                })?,
+            _ => self.template(name)?,
+        };
+        if let Some(k) = kind
+            && t.kind != k
+        {
+            return Err(Error::NoTemplateOfType {
+                kind: k,
+                reason: format!("template {n:?} makes a {}, not a {k}", t.kind),
+            });
+        }
+        Ok((n, t))
     }
 
     pub fn template(&self, name: Option<&str>) -> Result<(&str, &Template)> {

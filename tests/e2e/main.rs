@@ -15,4 +15,5 @@ mod preview;
 mod requests;
 mod security;
 mod tenancy;
+mod vcluster;
 mod workloads;

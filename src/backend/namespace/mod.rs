@@ -49,6 +49,7 @@ pub fn access(host: &Host, env: &Environment) -> Access {
         cluster,
         cluster_name: format!("kubenv-{}", host.cluster_name),
         namespace: env.namespace.clone(),
+        forward: None,
     }
 }
 

@@ -31,6 +31,8 @@ pub struct Spec {
     pub template: Template,
     /// ClusterRole of the tenant ServiceAccount.
     pub tenant_role: String,
+    /// How a virtual cluster is made (kind `vcluster` only).
+    pub vcluster: crate::policy::VClusterPolicy,
     /// None: never expires (only a re-apply of an environment without one).
     pub expires_at: Option<jiff::Timestamp>,
     /// The user's own namespace labels and annotations (never kubenv's keys: checked when
@@ -319,6 +321,7 @@ mod tests {
             template: t.clone(),
             tenant_role: "kubenv:tenant".into(),
             expires_at: Some("2030-01-01T00:00:00Z".parse().unwrap()),
+            vcluster: Default::default(),
             labels: BTreeMap::new(),
             annotations: BTreeMap::new(),
         }

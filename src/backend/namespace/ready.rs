@@ -85,6 +85,15 @@ pub fn pending(deployments: &[Deployment], statefulsets: &[StatefulSet], goal: G
 }
 
 /// Why a pod is not ready, in the scheduler's or the kubelet's words.
+/// Whether a pod is Ready (its condition says so).
+pub fn pod_ready(p: &Pod) -> bool {
+    p.metadata.deletion_timestamp.is_none()
+        && p.status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
 pub fn pod_problem(p: &Pod) -> Option<String> {
     let name = p.metadata.name.clone().unwrap_or_default();
     let st = p.status.as_ref()?;

@@ -207,7 +207,32 @@ fn sleep_quota(env: &Environment) -> ResourceQuota {
     }
 }
 
-async fn mark_asleep(host: &Host, env: &Environment, since: &str) -> Result<()> {
+/// Lifts the pod block of [`mark_asleep`].
+pub(crate) async fn unblock(host: &Host, env: &Environment) -> Result<()> {
+    let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &env.namespace);
+    match q_api.delete(SLEEP_QUOTA_NAME, &DeleteParams::default()).await {
+        Ok(_) => Ok(()),
+        Err(e) if api_code(&e) == Some(404) => Ok(()),
+        Err(e) => Err(host.map(e)),
+    }
+}
+
+/// Marks an environment that was asleep awake again (and active now).
+pub(crate) async fn unmark(host: &Host, env: &Environment) -> Result<()> {
+    if !env.is_asleep() {
+        return Ok(());
+    }
+    let now = now_stamp().to_string();
+    annotate_all(
+        host,
+        &env.namespace,
+        &[(ANN_SLEEPING, None), (ANN_LAST_ACTIVITY, Some(&now))],
+    )
+    .await
+}
+
+/// Blocks new pods (quota `kubenv-sleep`) and marks the environment asleep since `since`.
+pub(crate) async fn mark_asleep(host: &Host, env: &Environment, since: &str) -> Result<()> {
     let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &env.namespace);
     let quota = sleep_quota(env);
     let pp = PatchParams::apply(FIELD_MANAGER).force();
@@ -241,24 +266,11 @@ pub async fn sleep(host: &Host, env: &Environment, progress: Progress<'_>) -> Re
 /// Wakes an environment (the caller holds its lock): restores what sleep recorded. On an
 /// awake one it changes nothing.
 pub async fn wake(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
-    let q_api: Api<ResourceQuota> = Api::namespaced(host.client.clone(), &env.namespace);
     progress("restoring workloads");
     // Lift the pod block first so restored workloads can start at once.
-    match q_api.delete(SLEEP_QUOTA_NAME, &DeleteParams::default()).await {
-        Ok(_) => {}
-        Err(e) if api_code(&e) == Some(404) => {}
-        Err(e) => return Err(host.map(e)),
-    }
+    unblock(host, env).await?;
     let (mut changed, excluded) = patch_all(host, &env.namespace, wake_patch).await?;
-    if env.is_asleep() {
-        let now = now_stamp().to_string();
-        annotate_all(
-            host,
-            &env.namespace,
-            &[(ANN_SLEEPING, None), (ANN_LAST_ACTIVITY, Some(&now))],
-        )
-        .await?;
-    }
+    unmark(host, env).await?;
     changed.sort();
     Ok(SleepReport {
         name: env.name.clone(),

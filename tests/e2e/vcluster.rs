@@ -1,0 +1,197 @@
+//! Virtual clusters: the real vcluster syncer (run by the test cluster for the pod kubenv's
+//! StatefulSet makes), reached through the host API server's port-forward, its pods synced
+//! into the environment's namespace. Every step is checked on the host with kubectl and
+//! inside the virtual cluster with kubectl through `kubenv connect NAME -- kubectl ...`.
+
+use crate::common::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn as_user(s: &Sandbox, kc: &Path, args: &[&str]) -> Run {
+    s.kubenv_with(args, &[("KUBECONFIG", kc.to_str().unwrap())])
+}
+
+/// Polls for up to `secs` seconds.
+#[track_caller]
+fn wait_for(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        if f() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    panic!("{what}: not within {secs}s");
+}
+
+fn synced_pods(s: &Sandbox, ns: &str, name: &str) -> Vec<Value> {
+    let v = s.admin_json(&[
+        "-n",
+        ns,
+        "get",
+        "pods",
+        "-l",
+        &format!("vcluster.loft.sh/managed-by={name}"),
+    ]);
+    v["items"].as_array().cloned().unwrap_or_default()
+}
+
+fn running(pods: &[Value]) -> usize {
+    pods.iter()
+        .filter(|p| p["status"]["phase"] == "Running" && p["metadata"]["deletionTimestamp"].is_null())
+        .count()
+}
+
+const CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets, singular: widget}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+"#;
+
+#[test]
+fn a_virtual_cluster_lives_and_dies_like_an_environment() {
+    let s = Sandbox::new();
+    let (alice, _) = s.user("alice");
+    let (bob, _) = s.user("bob");
+    let name = s.name("vc");
+    let ns = format!("env-{name}");
+    let t0 = std::time::Instant::now();
+    let r = as_user(
+        &s,
+        &alice,
+        &[
+            "create",
+            &name,
+            "--type",
+            "vcluster",
+            "--wait",
+            "--wait-timeout",
+            "4m",
+            "--timeout",
+            "5m",
+            "--no-switch",
+        ],
+    )
+    .ok();
+    let made = t0.elapsed();
+    assert!(r.stdout.contains("created"), "{}", r.stdout);
+    // On the host: the guardrails of any environment, plus the virtual cluster's objects.
+    assert_guardrails_once(&s, &ns);
+    let nsv = s.admin_json(&["get", "namespace", &ns]);
+    assert_eq!(nsv["metadata"]["labels"]["kubenv.dev/type"], "vcluster");
+    let sts = s.admin_json(&["-n", &ns, "get", "statefulset", &name]);
+    assert_eq!(sts["spec"]["replicas"], 1);
+    s.admin(&["-n", &ns, "get", "secret", &format!("vc-{name}"), "-o", "name"]).ok();
+    let got = as_user(&s, &alice, &["get", &name, "-o", "json"]).ok().json();
+    assert_eq!(got["type"], "vcluster");
+    let listed = as_user(&s, &alice, &["list"]).ok().stdout;
+    let row = listed.lines().find(|l| l.starts_with(&name)).unwrap_or_default().to_string();
+    assert!(row.ends_with("vcluster"), "{listed}");
+
+    // Inside: kubectl through a port-forward kubenv keeps for the command, with the virtual
+    // cluster's own credentials.
+    let crd = s.path("crd.yaml");
+    std::fs::write(&crd, CRD).unwrap();
+    let t1 = std::time::Instant::now();
+    let r = as_user(&s, &alice, &["connect", &name, "--", "kubectl", "get", "--raw", "/version"]).ok();
+    let first_kubectl = t1.elapsed();
+    assert!(r.stdout.contains("gitVersion"), "{}", r.stdout);
+    as_user(&s, &alice, &["connect", &name, "--", "kubectl", "apply", "-f", crd.to_str().unwrap()]).ok();
+    // A CRD of its own: the host does not have it.
+    assert_ne!(s.admin(&["get", "crd", "widgets.example.com"]).code, 0);
+    wait_for(30, "the CRD established", || {
+        as_user(
+            &s,
+            &alice,
+            &["connect", &name, "--", "kubectl", "get", "widgets", "-A"],
+        )
+        .code
+            == 0
+    });
+    as_user(
+        &s,
+        &alice,
+        &["connect", &name, "--", "kubectl", "create", "deployment", "web", "--image=nginx", "--replicas=2"],
+    )
+    .ok();
+    wait_for(90, "2 synced pods Running in the host namespace", || {
+        running(&synced_pods(&s, &ns, &name)) == 2
+    });
+    // Reported with the test's output (`--nocapture`): what an engineer waits for.
+    std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!(
+            "vcluster timings: create --wait {:.1}s, first kubectl inside {:.1}s\n",
+            made.as_secs_f64(),
+            first_kubectl.as_secs_f64()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+
+    // Nobody else reaches it: not its credentials, not its pod's port.
+    let denied = s.kubectl_with(&bob, &["-n", &ns, "get", "secret", &format!("vc-{name}")]);
+    assert_ne!(denied.code, 0);
+    assert!(denied.stderr.contains("forbidden"), "{}", denied.stderr);
+    let r = as_user(&s, &bob, &["connect", &name, "--", "kubectl", "get", "ns"]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+
+    // Sleep: vcluster's own pause; the host pods and the virtual API go away.
+    as_user(&s, &alice, &["sleep", &name, "--wait", "--wait-timeout", "2m"]).ok();
+    let sts = s.admin_json(&["-n", &ns, "get", "statefulset", &name]);
+    assert_eq!(sts["spec"]["replicas"], 0);
+    assert_eq!(sts["metadata"]["annotations"]["loft.sh/paused"], "true");
+    assert_eq!(sts["metadata"]["annotations"]["loft.sh/paused-replicas"], "1");
+    assert!(synced_pods(&s, &ns, &name).is_empty());
+    let got = as_user(&s, &alice, &["get", &name, "-o", "json"]).ok().json();
+    assert_eq!(got["status"], "Sleeping");
+
+    // Wake: the same objects are back, and their pods run again.
+    as_user(&s, &alice, &["wake", &name, "--wait", "--wait-timeout", "3m", "--timeout", "4m"]).ok();
+    let sts = s.admin_json(&["-n", &ns, "get", "statefulset", &name]);
+    assert_eq!(sts["spec"]["replicas"], 1);
+    assert!(sts["metadata"]["annotations"]["loft.sh/paused"].is_null());
+    wait_for(60, "the virtual API after wake", || {
+        as_user(&s, &alice, &["connect", &name, "--", "kubectl", "get", "deployment", "web"]).code == 0
+    });
+    as_user(&s, &alice, &["connect", &name, "--", "kubectl", "get", "crd", "widgets.example.com"]).ok();
+    wait_for(120, "the synced pods Running again", || running(&synced_pods(&s, &ns, &name)) == 2);
+
+    // Delete: nothing of it is left on the host.
+    as_user(&s, &alice, &["delete", &name, "--yes", "--wait", "--timeout", "2m"]).ok();
+    assert!(!s.namespace_exists(&ns));
+    let left = s.admin_json(&["get", "pods", "-A", "-l", &format!("vcluster.loft.sh/managed-by={name}")]);
+    assert_eq!(left["items"].as_array().map(Vec::len), Some(0));
+    wait_for(60, "its volume released and removed", || {
+        let pvs = s.admin_json(&["get", "pv"]);
+        !pvs["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|pv| pv["spec"]["claimRef"]["namespace"] == ns.as_str())
+    });
+}
+
+#[test]
+fn a_namespace_template_cannot_make_a_virtual_cluster() {
+    let s = Sandbox::new();
+    let name = s.name("vcbad");
+    let r = s.kubenv(&["create", &name, "--type", "vcluster", "--template", "standard"]).code(2);
+    assert!(r.stderr.contains("not a vcluster"), "{}", r.stderr);
+    let r = s.kubenv(&["create", "9lives", "--type", "vcluster"]).code(2);
+    assert!(r.stderr.contains("must start with a letter"), "{}", r.stderr);
+    assert!(!s.namespace_exists(&format!("env-{name}")));
+    assert!(!s.namespace_exists("env-9lives"));
+}
