@@ -142,7 +142,10 @@ pub fn objects(t: &Target<'_>, config_yaml: &str, config_hash: &str) -> Vec<Valu
                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": SYNCER_ROLE}}),
         json!({"apiVersion": "v1", "kind": "Secret", "metadata": meta(t, &format!("vc-config-{name}")), "type": "Opaque",
                "stringData": {"config.yaml": config_yaml}}),
-        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": t.namespace, "labels": service_labels},
+        // With annotations: the syncer writes its own (the service CIDR) into the map, and
+        // panics on a Service without one (the chart's come with kubectl's).
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": t.namespace, "labels": service_labels,
+               "annotations": {LABEL_ENV: name}},
                "spec": {"type": service_type(p.expose), "ports": ports, "selector": selector}}),
         json!({"apiVersion": "v1", "kind": "Service", "metadata": meta(t, &format!("{name}-headless")),
                "spec": {"publishNotReadyAddresses": true, "clusterIP": "None", "selector": selector,
