@@ -100,6 +100,34 @@ fn a_virtual_cluster_lives_and_dies_like_an_environment() {
     let row = listed.lines().find(|l| l.starts_with(&name)).unwrap_or_default().to_string();
     assert!(row.ends_with("vcluster"), "{listed}");
 
+    // The one RoleBinding an engineer may make for it is its syncer's, to kubenv:vcluster; the
+    // API server refuses every other use of that exception, whatever the client.
+    let sa = format!("--serviceaccount={ns}:vc-{name}");
+    let rb = format!("vc-{name}");
+    for (what, args) in [
+        ("another role", vec!["-n", &ns, "create", "rolebinding", &rb, "--clusterrole=admin", &sa, "--dry-run=server"]),
+        ("another name", vec!["-n", &ns, "create", "rolebinding", "vc-other", "--clusterrole=kubenv:vcluster", &sa, "--dry-run=server"]),
+        ("another subject", vec!["-n", &ns, "create", "rolebinding", &rb, "--clusterrole=kubenv:vcluster", "--user=bob", "--dry-run=server"]),
+    ] {
+        let r = s.kubectl_with(&alice, &args);
+        assert_ne!(r.code, 0, "{what}: {}", r.stdout);
+        assert!(r.stderr.contains("kubenv:") || r.stderr.contains("forbidden"), "{what}: {}", r.stderr);
+    }
+    let plain = s.name("plain");
+    as_user(&s, &alice, &["create", &plain, "--no-connect"]).ok();
+    let plain_ns = format!("env-{plain}");
+    let r = s.kubectl_with(
+        &alice,
+        &[
+            "-n", &plain_ns, "create", "rolebinding", &format!("vc-{plain}"), "--clusterrole=kubenv:vcluster",
+            &format!("--serviceaccount={plain_ns}:vc-{plain}"), "--dry-run=server",
+        ],
+    );
+    assert_ne!(r.code, 0, "not in a namespace environment: {}", r.stdout);
+    let r = s.kubectl_with(&alice, &["label", "namespace", &plain_ns, "kubenv.dev/type=vcluster"]);
+    assert_ne!(r.code, 0, "the kind cannot be changed: {}", r.stdout);
+    assert!(r.stderr.contains("kubenv"), "{}", r.stderr);
+
     // Inside: kubectl through a port-forward kubenv keeps for the command, with the virtual
     // cluster's own credentials.
     let crd = s.path("crd.yaml");
