@@ -15,7 +15,6 @@
 
 pub mod lock;
 pub mod namespace;
-pub mod portforward;
 pub mod records;
 pub mod vcluster;
 pub mod watch;
