@@ -39,6 +39,23 @@ pub struct Host {
     /// steps it takes.
     pub until: tokio::time::Instant,
     me: std::sync::Arc<tokio::sync::OnceCell<Identity>>,
+    /// The HTTP/1.1 client for connection upgrades, made on first use ([`Host::upgrade_client`]).
+    upgrade: std::sync::Arc<Upgrade>,
+}
+
+/// What [`Host::upgrade_client`] is made from: the connection's configuration, kept.
+struct Upgrade {
+    config: kube::Config,
+    client: tokio::sync::OnceCell<kube::Client>,
+}
+
+impl Upgrade {
+    fn new(config: &kube::Config) -> std::sync::Arc<Upgrade> {
+        std::sync::Arc::new(Upgrade {
+            config: config.clone(),
+            client: tokio::sync::OnceCell::new(),
+        })
+    }
 }
 
 /// The field manager of everything kubenv writes with server-side apply.
@@ -200,6 +217,7 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
     // kubenv's own retry policy (transport errors too, within the deadline) replaces kube's.
     config.default_retry = false;
     let deadline = std::time::Instant::now() + timeout;
+    let upgrade = Upgrade::new(&config);
     let client = build_client(config, deadline).map_err(|e| Error::Kubeconfig {
         path: first,
         message: format!("context {context:?}: {}", crate::error::root_cause(&e)),
@@ -220,6 +238,7 @@ pub async fn connect(opts: &HostOptions) -> Result<Host> {
         timeout,
         until: tokio::time::Instant::now() + timeout,
         me: Default::default(),
+        upgrade,
     })
 }
 
@@ -259,6 +278,7 @@ fn connect_in_cluster(opts: &HostOptions, paths: Vec<PathBuf>) -> Result<Host> {
         certificate_authority_data: Some(base64::engine::general_purpose::STANDARD.encode(pem)),
         ..Default::default()
     };
+    let upgrade = Upgrade::new(&config);
     let client = build_client(config, std::time::Instant::now() + timeout).map_err(|e| bad(&e))?;
     Ok(Host {
         client,
@@ -275,6 +295,7 @@ fn connect_in_cluster(opts: &HostOptions, paths: Vec<PathBuf>) -> Result<Host> {
         timeout,
         until: tokio::time::Instant::now() + timeout,
         me: Default::default(),
+        upgrade,
     })
 }
 
@@ -321,6 +342,48 @@ fn build_client(config: kube::Config, deadline: std::time::Instant) -> std::resu
         .layer(tower::retry::RetryLayer::new(crate::retry::Transient::new(deadline)))
         .map_err(BoxError::from)
         .layer(gate)
+        .service(client);
+    Ok(kube::Client::new(service, config.default_namespace))
+}
+
+/// The client for connection upgrades (port-forward, exec, attach): WebSocket upgrades
+/// need HTTP/1.1, so over TLS ALPN offers nothing else, and plain http:// is HTTP/1.1
+/// anyway. Same server, TLS settings, credentials and headers as [`build_client`]; no read
+/// or write timeout, since an upgraded connection is long-lived and may be idle; no retries
+/// (a caller that opens one connection per stream decides itself what to do on failure).
+fn build_upgrade_client(mut config: kube::Config) -> std::result::Result<kube::Client, kube::Error> {
+    use kube::client::ConfigExt;
+    use tower::ServiceBuilder;
+    type BoxError = Box<dyn std::error::Error + Send + Sync>;
+    config.read_timeout = None;
+    config.write_timeout = None;
+    if config.proxy_url.is_some() {
+        return Ok(kube::client::ClientBuilder::try_from(config)?.build());
+    }
+    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(config.connect_timeout);
+    let tls = config.rustls_client_config()?;
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http();
+    let builder = match config
+        .tls_server_name
+        .as_ref()
+        .map(|n| rustls_pki_types::ServerName::try_from(n.clone()))
+    {
+        Some(Ok(name)) => builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name)),
+        _ => builder,
+    };
+    // HTTP/1.1 only: hyper-rustls then sends no ALPN, and servers answer in HTTP/1.1.
+    let https = builder.enable_http1().wrap_connector(http);
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(https);
+    let service = ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .map_err(BoxError::from)
         .service(client);
     Ok(kube::Client::new(service, config.default_namespace))
 }
@@ -515,6 +578,26 @@ impl Host {
 
     pub fn map(&self, e: kube::Error) -> Error {
         self.endpoint.map(e)
+    }
+
+    /// A client for requests that upgrade the connection (WebSocket: port-forward, exec):
+    /// the same server and credentials as [`Host::client`], restricted to HTTP/1.1, which
+    /// upgrades need and which `client` does not speak to a server that offers HTTP/2.
+    /// Made on first use, then shared.
+    pub async fn upgrade_client(&self) -> Result<kube::Client> {
+        self.upgrade
+            .client
+            .get_or_try_init(|| async {
+                build_upgrade_client(self.upgrade.config.clone()).map_err(|e| {
+                    Error::Other(format!(
+                        "context {:?}: cannot make an HTTP/1.1 client: {}",
+                        self.context,
+                        crate::error::root_cause(&e)
+                    ))
+                })
+            })
+            .await
+            .cloned()
     }
 
     /// Whether RBAC lets the caller do `verb` on `resource.group` in `namespace` (all

@@ -15,6 +15,7 @@
 
 pub mod lock;
 pub mod namespace;
+pub mod portforward;
 pub mod records;
 pub mod vcluster;
 pub mod watch;
