@@ -718,11 +718,8 @@ mod tests {
         // Engineers bind only admin and kubenv:tenant, mint tokens only for `tenant`, and
         // cannot act on others' environments.
         let eng = m[2]["rules"].as_array().unwrap();
-        assert!(
-            eng.iter()
-                .any(|r| r["verbs"] == json!(["bind"])
-                    && r["resourceNames"] == json!(["admin", TENANT_ROLE, TOKEN_ROLE, SYNCER_ROLE]))
-        );
+        assert!(eng.iter().any(|r| r["verbs"] == json!(["bind"])
+            && r["resourceNames"] == json!(["admin", TENANT_ROLE, TOKEN_ROLE, SYNCER_ROLE])));
         assert!(
             !m[2]["rules"].to_string().contains("serviceaccounts/token"),
             "engineers mint tokens only through an environment's owner binding"

@@ -399,8 +399,8 @@ fn builtin_templates() -> BTreeMap<String, Template> {
         "vcluster".to_string(),
         Template {
             kind: Kind::VCluster,
-            description: "A virtual cluster: its own API server, CRDs and cluster-scoped objects; 4 CPU / 8Gi requested"
-                .into(),
+            description:
+                "A virtual cluster: its own API server, CRDs and cluster-scoped objects; 4 CPU / 8Gi requested".into(),
             quota: Quota::default(),
             limits: Limits::default(),
             // The syncer runs as root (without privilege escalation), as the chart has it.

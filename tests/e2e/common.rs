@@ -320,15 +320,32 @@ impl Drop for Sandbox {
 /// (SelfSubjectReview).
 #[track_caller]
 pub fn assert_guardrails_once(s: &Sandbox, ns: &str) {
-    for (kind, want) in [
-        ("resourcequota", &["kubenv-quota"][..]),
-        ("limitrange", &["kubenv-limits"][..]),
-        ("networkpolicy", &["kubenv-isolate-ingress"][..]),
-        ("serviceaccount", &["tenant"][..]),
-        (
-            "rolebinding",
+    assert_guardrails_and(s, ns, &[], &[]);
+}
+
+/// The guardrails, plus these ServiceAccounts and RoleBindings of kubenv's (a virtual
+/// cluster's), each exactly once.
+#[track_caller]
+pub fn assert_guardrails_and(s: &Sandbox, ns: &str, service_accounts: &[&str], role_bindings: &[&str]) {
+    let sort = |v: Vec<&str>| {
+        let mut v: Vec<String> = v.into_iter().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    let sas = sort([&["tenant"][..], service_accounts].concat());
+    let rbs = sort(
+        [
             &["kubenv-owner", "kubenv-owner-token", "kubenv-tenant"][..],
-        ),
+            role_bindings,
+        ]
+        .concat(),
+    );
+    for (kind, want) in [
+        ("resourcequota", vec!["kubenv-quota".to_string()]),
+        ("limitrange", vec!["kubenv-limits".to_string()]),
+        ("networkpolicy", vec!["kubenv-isolate-ingress".to_string()]),
+        ("serviceaccount", sas),
+        ("rolebinding", rbs),
     ] {
         let items = s.admin_json(&["-n", ns, "get", kind, "-l", "app.kubernetes.io/managed-by=kubenv"]);
         let mut names: Vec<String> = items["items"]

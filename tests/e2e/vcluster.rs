@@ -24,6 +24,7 @@ fn wait_for(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
     panic!("{what}: not within {secs}s");
 }
 
+/// The host pods the syncer made for the virtual cluster (its CoreDNS among them).
 fn synced_pods(s: &Sandbox, ns: &str, name: &str) -> Vec<Value> {
     let v = s.admin_json(&[
         "-n",
@@ -34,6 +35,17 @@ fn synced_pods(s: &Sandbox, ns: &str, name: &str) -> Vec<Value> {
         &format!("vcluster.loft.sh/managed-by={name}"),
     ]);
     v["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// Those of Deployment `web` in the virtual cluster's `default` namespace.
+fn web_pods(s: &Sandbox, ns: &str, name: &str) -> Vec<Value> {
+    synced_pods(s, ns, name)
+        .into_iter()
+        .filter(|p| {
+            p["metadata"]["labels"]["app"] == "web"
+                && p["metadata"]["labels"]["vcluster.loft.sh/namespace"] == "default"
+        })
+        .collect()
 }
 
 fn running(pods: &[Value]) -> usize {
@@ -88,16 +100,22 @@ fn a_virtual_cluster_lives_and_dies_like_an_environment() {
     let made = t0.elapsed();
     assert!(r.stdout.contains("created"), "{}", r.stdout);
     // On the host: the guardrails of any environment, plus the virtual cluster's objects.
-    assert_guardrails_once(&s, &ns);
+    let (sa, workload) = (format!("vc-{name}"), format!("vc-workload-{name}"));
+    assert_guardrails_and(&s, &ns, &[&sa, &workload], &[&sa]);
     let nsv = s.admin_json(&["get", "namespace", &ns]);
     assert_eq!(nsv["metadata"]["labels"]["kubenv.dev/type"], "vcluster");
     let sts = s.admin_json(&["-n", &ns, "get", "statefulset", &name]);
     assert_eq!(sts["spec"]["replicas"], 1);
-    s.admin(&["-n", &ns, "get", "secret", &format!("vc-{name}"), "-o", "name"]).ok();
+    s.admin(&["-n", &ns, "get", "secret", &format!("vc-{name}"), "-o", "name"])
+        .ok();
     let got = as_user(&s, &alice, &["get", &name, "-o", "json"]).ok().json();
     assert_eq!(got["type"], "vcluster");
     let listed = as_user(&s, &alice, &["list"]).ok().stdout;
-    let row = listed.lines().find(|l| l.starts_with(&name)).unwrap_or_default().to_string();
+    let row = listed
+        .lines()
+        .find(|l| l.starts_with(&name))
+        .unwrap_or_default()
+        .to_string();
     assert!(row.ends_with("vcluster"), "{listed}");
 
     // The one RoleBinding an engineer may make for it is its syncer's, to kubenv:vcluster; the
@@ -105,13 +123,53 @@ fn a_virtual_cluster_lives_and_dies_like_an_environment() {
     let sa = format!("--serviceaccount={ns}:vc-{name}");
     let rb = format!("vc-{name}");
     for (what, args) in [
-        ("another role", vec!["-n", &ns, "create", "rolebinding", &rb, "--clusterrole=admin", &sa, "--dry-run=server"]),
-        ("another name", vec!["-n", &ns, "create", "rolebinding", "vc-other", "--clusterrole=kubenv:vcluster", &sa, "--dry-run=server"]),
-        ("another subject", vec!["-n", &ns, "create", "rolebinding", &rb, "--clusterrole=kubenv:vcluster", "--user=bob", "--dry-run=server"]),
+        (
+            "another role",
+            vec![
+                "-n",
+                &ns,
+                "create",
+                "rolebinding",
+                &rb,
+                "--clusterrole=admin",
+                &sa,
+                "--dry-run=server",
+            ],
+        ),
+        (
+            "another name",
+            vec![
+                "-n",
+                &ns,
+                "create",
+                "rolebinding",
+                "vc-other",
+                "--clusterrole=kubenv:vcluster",
+                &sa,
+                "--dry-run=server",
+            ],
+        ),
+        (
+            "another subject",
+            vec![
+                "-n",
+                &ns,
+                "create",
+                "rolebinding",
+                &rb,
+                "--clusterrole=kubenv:vcluster",
+                "--user=bob",
+                "--dry-run=server",
+            ],
+        ),
     ] {
         let r = s.kubectl_with(&alice, &args);
         assert_ne!(r.code, 0, "{what}: {}", r.stdout);
-        assert!(r.stderr.contains("kubenv:") || r.stderr.contains("forbidden"), "{what}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("kubenv:") || r.stderr.contains("forbidden"),
+            "{what}: {}",
+            r.stderr
+        );
     }
     let plain = s.name("plain");
     as_user(&s, &alice, &["create", &plain, "--no-connect"]).ok();
@@ -119,8 +177,14 @@ fn a_virtual_cluster_lives_and_dies_like_an_environment() {
     let r = s.kubectl_with(
         &alice,
         &[
-            "-n", &plain_ns, "create", "rolebinding", &format!("vc-{plain}"), "--clusterrole=kubenv:vcluster",
-            &format!("--serviceaccount={plain_ns}:vc-{plain}"), "--dry-run=server",
+            "-n",
+            &plain_ns,
+            "create",
+            "rolebinding",
+            &format!("vc-{plain}"),
+            "--clusterrole=kubenv:vcluster",
+            &format!("--serviceaccount={plain_ns}:vc-{plain}"),
+            "--dry-run=server",
         ],
     );
     assert_ne!(r.code, 0, "not in a namespace environment: {}", r.stdout);
@@ -133,29 +197,43 @@ fn a_virtual_cluster_lives_and_dies_like_an_environment() {
     let crd = s.path("crd.yaml");
     std::fs::write(&crd, CRD).unwrap();
     let t1 = std::time::Instant::now();
-    let r = as_user(&s, &alice, &["connect", &name, "--", "kubectl", "get", "--raw", "/version"]).ok();
+    let r = as_user(
+        &s,
+        &alice,
+        &["connect", &name, "--", "kubectl", "get", "--raw", "/version"],
+    )
+    .ok();
     let first_kubectl = t1.elapsed();
     assert!(r.stdout.contains("gitVersion"), "{}", r.stdout);
-    as_user(&s, &alice, &["connect", &name, "--", "kubectl", "apply", "-f", crd.to_str().unwrap()]).ok();
+    as_user(
+        &s,
+        &alice,
+        &["connect", &name, "--", "kubectl", "apply", "-f", crd.to_str().unwrap()],
+    )
+    .ok();
     // A CRD of its own: the host does not have it.
     assert_ne!(s.admin(&["get", "crd", "widgets.example.com"]).code, 0);
     wait_for(30, "the CRD established", || {
-        as_user(
-            &s,
-            &alice,
-            &["connect", &name, "--", "kubectl", "get", "widgets", "-A"],
-        )
-        .code
-            == 0
+        as_user(&s, &alice, &["connect", &name, "--", "kubectl", "get", "widgets", "-A"]).code == 0
     });
     as_user(
         &s,
         &alice,
-        &["connect", &name, "--", "kubectl", "create", "deployment", "web", "--image=nginx", "--replicas=2"],
+        &[
+            "connect",
+            &name,
+            "--",
+            "kubectl",
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx",
+            "--replicas=2",
+        ],
     )
     .ok();
     wait_for(90, "2 synced pods Running in the host namespace", || {
-        running(&synced_pods(&s, &ns, &name)) == 2
+        running(&web_pods(&s, &ns, &name)) == 2
     });
     // Reported with the test's output (`--nocapture`): what an engineer waits for.
     std::io::Write::write_all(
@@ -187,20 +265,44 @@ fn a_virtual_cluster_lives_and_dies_like_an_environment() {
     assert_eq!(got["status"], "Sleeping");
 
     // Wake: the same objects are back, and their pods run again.
-    as_user(&s, &alice, &["wake", &name, "--wait", "--wait-timeout", "3m", "--timeout", "4m"]).ok();
+    as_user(
+        &s,
+        &alice,
+        &["wake", &name, "--wait", "--wait-timeout", "3m", "--timeout", "4m"],
+    )
+    .ok();
     let sts = s.admin_json(&["-n", &ns, "get", "statefulset", &name]);
     assert_eq!(sts["spec"]["replicas"], 1);
     assert!(sts["metadata"]["annotations"]["loft.sh/paused"].is_null());
     wait_for(60, "the virtual API after wake", || {
-        as_user(&s, &alice, &["connect", &name, "--", "kubectl", "get", "deployment", "web"]).code == 0
+        as_user(
+            &s,
+            &alice,
+            &["connect", &name, "--", "kubectl", "get", "deployment", "web"],
+        )
+        .code
+            == 0
     });
-    as_user(&s, &alice, &["connect", &name, "--", "kubectl", "get", "crd", "widgets.example.com"]).ok();
-    wait_for(120, "the synced pods Running again", || running(&synced_pods(&s, &ns, &name)) == 2);
+    as_user(
+        &s,
+        &alice,
+        &["connect", &name, "--", "kubectl", "get", "crd", "widgets.example.com"],
+    )
+    .ok();
+    wait_for(120, "the synced pods Running again", || {
+        running(&web_pods(&s, &ns, &name)) == 2
+    });
 
     // Delete: nothing of it is left on the host.
     as_user(&s, &alice, &["delete", &name, "--yes", "--wait", "--timeout", "2m"]).ok();
     assert!(!s.namespace_exists(&ns));
-    let left = s.admin_json(&["get", "pods", "-A", "-l", &format!("vcluster.loft.sh/managed-by={name}")]);
+    let left = s.admin_json(&[
+        "get",
+        "pods",
+        "-A",
+        "-l",
+        &format!("vcluster.loft.sh/managed-by={name}"),
+    ]);
     assert_eq!(left["items"].as_array().map(Vec::len), Some(0));
     wait_for(60, "its volume released and removed", || {
         let pvs = s.admin_json(&["get", "pv"]);
@@ -216,7 +318,9 @@ fn a_virtual_cluster_lives_and_dies_like_an_environment() {
 fn a_namespace_template_cannot_make_a_virtual_cluster() {
     let s = Sandbox::new();
     let name = s.name("vcbad");
-    let r = s.kubenv(&["create", &name, "--type", "vcluster", "--template", "standard"]).code(2);
+    let r = s
+        .kubenv(&["create", &name, "--type", "vcluster", "--template", "standard"])
+        .code(2);
     assert!(r.stderr.contains("not a vcluster"), "{}", r.stderr);
     let r = s.kubenv(&["create", "9lives", "--type", "vcluster"]).code(2);
     assert!(r.stderr.contains("must start with a letter"), "{}", r.stderr);

@@ -56,9 +56,8 @@ pub async fn provision(
     let quota = namespace::provision(host, spec, fresh, progress).await?;
     progress("making the virtual cluster");
     let p = &spec.vcluster;
-    let config = objects::config(p).ok_or_else(|| {
-        Error::InvalidInput(format!("vcluster {} is not a version kubenv can make", p.version))
-    })?;
+    let config = objects::config(p)
+        .ok_or_else(|| Error::InvalidInput(format!("vcluster {} is not a version kubenv can make", p.version)))?;
     let text = serde_json::to_string_pretty(&config).map_err(|e| Error::Other(e.to_string()))?;
     let hash = format!("{:016x}", crate::names::fnv1a(text.as_bytes()));
     let target = objects::Target {
@@ -305,10 +304,7 @@ pub async fn wake(host: &Host, env: &Environment, progress: Progress<'_>) -> Res
     let ann = sts.metadata.annotations.clone().unwrap_or_default();
     let paused = ann.get(ANN_PAUSED).map(String::as_str) == Some("true");
     if paused {
-        let replicas: i32 = ann
-            .get(ANN_PAUSED_REPLICAS)
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(1);
+        let replicas: i32 = ann.get(ANN_PAUSED_REPLICAS).and_then(|r| r.parse().ok()).unwrap_or(1);
         let patch = json!({
             "metadata": {
                 "annotations": {ANN_PAUSED: null, ANN_PAUSED_REPLICAS: null, ANN_PAUSED_DATE: null},

@@ -234,7 +234,13 @@ mod tests {
         let objs = objects(&t, "{}", "abc");
         let kinds: Vec<String> = objs
             .iter()
-            .map(|o| format!("{}/{}", o["kind"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap()))
+            .map(|o| {
+                format!(
+                    "{}/{}",
+                    o["kind"].as_str().unwrap(),
+                    o["metadata"]["name"].as_str().unwrap()
+                )
+            })
             .collect();
         assert_eq!(
             kinds,
@@ -257,8 +263,14 @@ mod tests {
         assert_eq!(objs[2]["subjects"][0]["name"], "vc-pr-1");
         let sts = &objs[6]["spec"];
         assert_eq!(sts["selector"]["matchLabels"]["release"], "pr-1");
-        assert_eq!(sts["template"]["spec"]["containers"][0]["image"], "ghcr.io/loft-sh/vcluster-oss:0.30.0");
-        assert_eq!(sts["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"], "5Gi");
+        assert_eq!(
+            sts["template"]["spec"]["containers"][0]["image"],
+            "ghcr.io/loft-sh/vcluster-oss:0.30.0"
+        );
+        assert_eq!(
+            sts["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"],
+            "5Gi"
+        );
         assert_eq!(sts["template"]["metadata"]["annotations"]["vClusterConfigHash"], "abc");
     }
 
