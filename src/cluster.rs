@@ -315,24 +315,8 @@ fn build_client(config: kube::Config, deadline: std::time::Instant) -> std::resu
             .with_layer(&tower::retry::RetryLayer::new(crate::retry::Transient::new(deadline)))
             .build());
     }
-    let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(config.connect_timeout);
-    let tls = config.rustls_client_config()?;
-    let builder = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http();
-    let builder = match config
-        .tls_server_name
-        .as_ref()
-        .map(|n| rustls_pki_types::ServerName::try_from(n.clone()))
-    {
-        Some(Ok(name)) => builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name)),
-        _ => builder,
-    };
     // Both protocols enabled: ALPN offers h2 and http/1.1 and hyper follows the answer.
-    let https = builder.enable_http1().enable_http2().wrap_connector(http);
+    let https = https_connector(&config, true)?;
     let (gate, connector) = first_connection::gate(https);
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
     let service = ServiceBuilder::new()
@@ -360,6 +344,26 @@ fn build_upgrade_client(mut config: kube::Config) -> std::result::Result<kube::C
     if config.proxy_url.is_some() {
         return Ok(kube::client::ClientBuilder::try_from(config)?.build());
     }
+    // HTTP/1.1 only: hyper-rustls then sends no ALPN, and servers answer in HTTP/1.1.
+    let https = https_connector(&config, false)?;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(https);
+    let service = ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .map_err(BoxError::from)
+        .service(client);
+    Ok(kube::Client::new(service, config.default_namespace))
+}
+
+/// The TCP+TLS connector of the config (its CA, client certificate, server name), offering
+/// HTTP/2 by ALPN when `http2`, else HTTP/1.1 only.
+fn https_connector(
+    config: &kube::Config,
+    http2: bool,
+) -> std::result::Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, kube::Error>
+{
+    use kube::client::ConfigExt;
     let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -376,16 +380,12 @@ fn build_upgrade_client(mut config: kube::Config) -> std::result::Result<kube::C
         Some(Ok(name)) => builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name)),
         _ => builder,
     };
-    // HTTP/1.1 only: hyper-rustls then sends no ALPN, and servers answer in HTTP/1.1.
-    let https = builder.enable_http1().wrap_connector(http);
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(https);
-    let service = ServiceBuilder::new()
-        .layer(config.base_uri_layer())
-        .option_layer(config.auth_layer()?)
-        .layer(config.extra_headers_layer()?)
-        .map_err(BoxError::from)
-        .service(client);
-    Ok(kube::Client::new(service, config.default_namespace))
+    let builder = builder.enable_http1();
+    Ok(if http2 {
+        builder.enable_http2().wrap_connector(http)
+    } else {
+        builder.wrap_connector(http)
+    })
 }
 
 /// Until the first connection is made, hyper cannot know that the server speaks HTTP/2, and
