@@ -247,6 +247,25 @@ fn a_virtual_cluster_lives_and_dies_like_an_environment() {
     )
     .unwrap();
 
+    // The context `create` wrote reaches it while `kubenv proxy` keeps its port forwarded.
+    let ctx = format!("kubenv-{name}");
+    let through_proxy = || s.kubectl_with(&alice, &["--context", &ctx, "get", "deployment", "web", "-o", "name"]);
+    assert_ne!(through_proxy().code, 0, "no proxy yet");
+    let mut proxy = s
+        .command(Path::new(KUBENV))
+        .args(["proxy", &name])
+        .env("KUBECONFIG", &alice)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(20, "kubectl in the context through kubenv proxy", || {
+        through_proxy().code == 0
+    });
+    assert_eq!(through_proxy().stdout.trim(), "deployment.apps/web");
+    proxy.kill().unwrap();
+    proxy.wait().unwrap();
+
     // Nobody else reaches it: not its credentials, not its pod's port.
     let denied = s.kubectl_with(&bob, &["-n", &ns, "get", "secret", &format!("vc-{name}")]);
     assert_ne!(denied.code, 0);
