@@ -64,6 +64,8 @@ install_packages() {
   command -v kubectl >/dev/null || need+=(kubernetes-client)
   command -v ip >/dev/null || need+=(iproute2)
   command -v unshare >/dev/null || need+=(util-linux)
+  # kine's SQLite is C: its one build needs a C compiler.
+  if ! have_kine && ! command -v cc >/dev/null; then need+=(gcc libc6-dev); fi
   if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]}"
     as_root apt-get update -qq
