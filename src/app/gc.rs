@@ -371,3 +371,48 @@ async fn act(
     guard.release().await;
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::environment::fixtures::namespace;
+    use std::time::Duration;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn what_gc_does_and_why() {
+        let now = t("2030-01-07T12:00:00Z"); // a Monday
+        let hour = Some(Duration::from_secs(3600));
+        // Expired: deleted, whatever else is true.
+        let expired = namespace(&[(ANN_EXPIRES, "2030-01-07T11:00:00Z"), (ANN_SLEEPING, "x")], false);
+        let (kind, why) = decide(&expired, now, hour, None, None).unwrap();
+        assert_eq!(
+            (kind, why.as_str()),
+            (GcKind::Delete, "expired at 2030-01-07T11:00:00Z")
+        );
+        // Being deleted: nothing to do.
+        let going = namespace(&[(ANN_EXPIRES, "2030-01-07T11:00:00Z")], true);
+        assert_eq!(decide(&going, now, hour, None, None), None);
+        // Asleep already: nothing to do.
+        let asleep = namespace(&[(ANN_SLEEPING, "2030-01-07T10:00:00Z")], false);
+        assert_eq!(decide(&asleep, now, hour, None, None), None);
+        // Outside the uptime schedule: sleep.
+        let weekend = Schedule::parse("Sat-Sun 10:00-12:00 UTC").unwrap();
+        let awake = namespace(&[(ANN_LAST_ACTIVITY, "2030-01-07T11:59:00Z")], false);
+        assert_eq!(
+            decide(&awake, now, None, Some(&weekend), None).map(|(k, _)| k),
+            Some(GcKind::Sleep)
+        );
+        // Idle longer than the policy allows: sleep; recent activity or a recent write: not.
+        let idle = namespace(&[(ANN_LAST_ACTIVITY, "2030-01-07T10:00:00Z")], false);
+        let (kind, why) = decide(&idle, now, hour, None, None).unwrap();
+        assert_eq!((kind, why.as_str()), (GcKind::Sleep, "idle since 2030-01-07T10:00:00Z"));
+        assert_eq!(decide(&awake, now, hour, None, None), None);
+        assert_eq!(decide(&idle, now, hour, None, Some(t("2030-01-07T11:30:00Z"))), None);
+        // No idle rule: never for inactivity.
+        assert_eq!(decide(&idle, now, None, None, None), None);
+    }
+}
