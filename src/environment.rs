@@ -219,7 +219,7 @@ impl Environment {
         };
         let status = status(terminating, guardrails, expired, asleep);
         Some(Environment {
-            context: crate::local::kubeconfig::context_name(&name),
+            context: context_name(&name),
             name,
             namespace: meta.name.clone().unwrap_or_default(),
             owner: ann.get(ANN_OWNER).cloned(),
@@ -288,6 +288,11 @@ pub fn quota_usage(q: &ResourceQuota) -> QuotaUsage {
         memory: get("requests.memory"),
         pods: get("pods"),
     }
+}
+
+/// The name of an environment's context (and of its user entry): `kubenv-ENV`.
+pub fn context_name(env: &str) -> String {
+    format!("kubenv-{env}")
 }
 
 /// The current time as kubenv writes it in annotations: whole seconds, RFC 3339, UTC.

@@ -18,7 +18,6 @@ pub mod app;
 pub mod audit;
 pub mod backend;
 pub mod cluster;
-pub mod completion;
 pub mod environment;
 pub mod error;
 pub mod local;

@@ -4,6 +4,7 @@
 //! guarantees. Kind-specific work goes through [`crate::backend::Backend`].
 
 pub mod admin;
+pub mod completion;
 pub mod connect;
 pub mod cost;
 pub mod create;

@@ -79,12 +79,15 @@ fn matching(names: Vec<String>, current: &OsStr) -> Vec<CompletionCandidate> {
 
 fn complete_contexts(current: &OsStr) -> Vec<CompletionCandidate> {
     let line = LINE.get().cloned().unwrap_or_default();
-    matching(kubenv::completion::context_names(line.kubeconfig.as_deref()), current)
+    matching(
+        kubenv::app::completion::context_names(line.kubeconfig.as_deref()),
+        current,
+    )
 }
 
 fn complete_environments(current: &OsStr) -> Vec<CompletionCandidate> {
     let line = LINE.get().cloned().unwrap_or_default();
-    matching(kubenv::completion::environment_names(&line), current)
+    matching(kubenv::app::completion::environment_names(&line), current)
 }
 
 /// `--context X`, `--context=X`, `--kubeconfig F` among the words of the line.

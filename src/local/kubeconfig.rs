@@ -456,10 +456,7 @@ fn upgrade_exec_commands(docs: &mut [Doc], on_path: &Path) -> Vec<usize> {
     changed
 }
 
-/// The name of an environment's context (and of its user entry): `kubenv-ENV`.
-pub fn context_name(env: &str) -> String {
-    format!("kubenv-{env}")
-}
+pub use crate::environment::context_name;
 
 /// For a context written by kubenv, the host context it was made from.
 pub fn host_context_of(kc: &kube::config::Kubeconfig, name: &str) -> Option<Option<String>> {
