@@ -312,6 +312,45 @@ fn a_virtual_cluster_lives_and_dies_like_an_environment() {
         running(&web_pods(&s, &ns, &name)) == 2
     });
 
+    // Paused by the vcluster CLI's own steps (annotations, scale to 0), with kubectl: kubenv
+    // wakes it all the same, from those annotations.
+    s.kubectl_with(
+        &alice,
+        &[
+            "-n",
+            &ns,
+            "annotate",
+            "statefulset",
+            &name,
+            "loft.sh/paused=true",
+            "loft.sh/paused-replicas=1",
+            "loft.sh/paused-date=2030-01-01T00:00:00.000Z",
+        ],
+    )
+    .ok();
+    s.kubectl_with(&alice, &["-n", &ns, "scale", "statefulset", &name, "--replicas=0"])
+        .ok();
+    wait_for(60, "the syncer's pod gone", || {
+        s.admin_json(&["-n", &ns, "get", "pods", "-l", &format!("release={name}")])["items"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    });
+    as_user(
+        &s,
+        &alice,
+        &["wake", &name, "--wait", "--wait-timeout", "3m", "--timeout", "4m"],
+    )
+    .ok();
+    let sts = s.admin_json(&["-n", &ns, "get", "statefulset", &name]);
+    assert_eq!(sts["spec"]["replicas"], 1);
+    assert!(sts["metadata"]["annotations"]["loft.sh/paused-replicas"].is_null());
+    as_user(
+        &s,
+        &alice,
+        &["connect", &name, "--", "kubectl", "get", "deployment", "web"],
+    )
+    .ok();
+
     // Delete: nothing of it is left on the host.
     as_user(&s, &alice, &["delete", &name, "--yes", "--wait", "--timeout", "2m"]).ok();
     assert!(!s.namespace_exists(&ns));

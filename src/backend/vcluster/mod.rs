@@ -251,11 +251,17 @@ fn statefulsets(host: &Host, env: &Environment) -> Api<StatefulSet> {
 }
 
 /// Pauses as `vcluster pause` does: the StatefulSet to zero with the paused annotations
-/// (replicas recorded), and the pods it synced deleted; plus kubenv's own pod block.
+/// (replicas recorded), and the pods it synced deleted; the environment marked asleep.
 pub async fn sleep(host: &Host, env: &Environment, progress: Progress<'_>) -> Result<SleepReport> {
-    progress("blocking new pods");
-    let since = env.sleeping_since.unwrap_or_else(now_stamp);
-    namespace::sleep::mark_asleep(host, env, &since.to_string()).await?;
+    // No pod-blocking quota, unlike a namespace's sleep: `vcluster resume` must be able to
+    // bring the syncer back by itself, as it would without kubenv.
+    let since = env.sleeping_since.unwrap_or_else(now_stamp).to_string();
+    crate::backend::records::annotate_all(
+        host,
+        &env.namespace,
+        &[(crate::environment::ANN_SLEEPING, Some(&since))],
+    )
+    .await?;
     progress("pausing the virtual cluster");
     let api = statefulsets(host, env);
     let sts = api.get(&env.name).await.map_err(|e| host.map(e))?;
