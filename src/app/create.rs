@@ -124,6 +124,15 @@ async fn make(host: &Host, opts: &CreateOptions, progress: Progress<'_>) -> Resu
     let ttl = policy.resolve_ttl(opts.ttl.or(d.ttl), template)?;
     let kind = template.kind;
     Backend::of(kind).check_name(&opts.name)?;
+    // A virtual cluster's syncer gets its rights from ClusterRole kubenv:vcluster, which
+    // `kubenv admin init` installs with the policy: without it, it could never start.
+    if kind == Kind::VCluster && source == crate::policy::PolicySource::BuiltIn {
+        return Err(Error::InvalidInput(
+            "virtual clusters need kubenv's roles and policy on the cluster; ask your platform team to run \
+             `kubenv admin init` (it installs ClusterRole kubenv:vcluster)"
+                .into(),
+        ));
+    }
     let expires_at = expiry_after(jiff::Timestamp::now(), ttl);
     let mut spec = Spec {
         name: opts.name.to_string(),

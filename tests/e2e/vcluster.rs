@@ -385,3 +385,18 @@ fn a_namespace_template_cannot_make_a_virtual_cluster() {
     assert!(!s.namespace_exists(&format!("env-{name}")));
     assert!(!s.namespace_exists("env-9lives"));
 }
+
+#[test]
+fn without_admin_init_no_virtual_cluster_is_half_made() {
+    let _alone = policy_lock();
+    let s = Sandbox::new();
+    s.admin(&["-n", "kubenv-system", "delete", "configmap", "kubenv-policy"])
+        .ok();
+    let name = s.name("vcnoinit");
+    let r = s.kubenv(&["create", &name, "--type", "vcluster"]);
+    // The platform's policy back before anything is asserted.
+    restore_defaults(&s);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("kubenv admin init"), "{}", r.stderr);
+    assert!(!s.namespace_exists(&format!("env-{name}")));
+}
