@@ -467,13 +467,21 @@ async fn init_inner(host: &Host, opts: &InitOptions) -> Result<InitReport> {
             .unwrap_or_default()
             .to_string()
     };
-    match api_for(host, first)
-        .patch(&name(first), &pp, &Patch::Apply(first))
-        .await
-    {
-        Ok(_) => {}
-        Err(e) => return Err(host.map(e)),
+    // The policy's parameters go in before the namespace is touched again: the admission
+    // policies refuse every namespace change while they are missing (fail closed), so an init
+    // that repairs a deleted policy ConfigMap must not start with the namespace. Best effort:
+    // on a new cluster the namespace is not there yet, and the ConfigMap follows it below.
+    let apply_one = |m: &Value| {
+        let api = api_for(host, m);
+        let pp = pp.clone();
+        let (m, n) = (m.clone(), name(m));
+        async move { api.patch(&n, &pp, &Patch::Apply(&m)).await }
+    };
+    debug_assert_eq!(rest[0]["kind"], "ConfigMap");
+    if !opts.dry_run {
+        let _ = apply_one(&rest[0]).await;
     }
+    apply_one(first).await.map_err(|e| host.map(e))?;
     applied.push(format!(
         "{}/{}",
         first["kind"].as_str().unwrap_or_default(),
