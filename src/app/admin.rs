@@ -477,9 +477,11 @@ async fn init_inner(host: &Host, opts: &InitOptions) -> Result<InitReport> {
         let (m, n) = (m.clone(), name(m));
         async move { api.patch(&n, &pp, &Patch::Apply(&m)).await }
     };
-    debug_assert_eq!(rest[0]["kind"], "ConfigMap");
-    if !opts.dry_run {
-        let _ = apply_one(&rest[0]).await;
+    let params = rest.iter().find(|m| {
+        m["kind"] == "ConfigMap" && m.pointer("/metadata/name").and_then(Value::as_str) == Some(POLICY_CONFIGMAP)
+    });
+    if let (Some(params), false) = (params, opts.dry_run) {
+        let _ = apply_one(params).await;
     }
     apply_one(first).await.map_err(|e| host.map(e))?;
     applied.push(format!(
